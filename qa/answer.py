@@ -1,0 +1,107 @@
+"""The answer: the sentence that supports it, inside citations a user can check and quote."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .chunking import sentence_spans
+from .documents import Document
+from .lexical import terms
+from .search import Hit
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    rank: int
+    passage_id: str
+    doc_id: str
+    source: str
+    title: str | None
+    date: str | None
+    place: str | None
+    text: str
+    start: int  # offsets of the passage in its document's clean text
+    end: int
+    score: float
+    highlight: tuple[int, int]  # the supporting sentence, as offsets inside `text`
+
+    def to_dict(self) -> dict:
+        return {"rank": self.rank, "passage_id": self.passage_id, "doc_id": self.doc_id, "source": self.source,
+                "title": self.title, "date": self.date, "place": self.place, "text": self.text,
+                "start": self.start, "end": self.end, "score": round(self.score, 4),
+                "highlight": list(self.highlight)}
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    text: str
+    doc_id: str
+    start: int  # offsets in the document's clean text
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    sentence: Sentence | None
+    citations: list[Citation]
+    abstained: bool
+    message: str
+    truncated: bool = False
+    id: str | None = None
+    timings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        answer = None
+        if self.sentence:
+            answer = {"text": self.sentence.text, "doc_id": self.sentence.doc_id,
+                      "start": self.sentence.start, "end": self.sentence.end}
+        out = {"question": self.question, "answer": answer, "abstained": self.abstained,
+               "message": self.message, "truncated": self.truncated,
+               "citations": [c.to_dict() for c in self.citations]}
+        if self.id is not None:
+            out = {"id": self.id, **out}
+        return out
+
+
+def sentence_support(question_terms: set[str], sentence: str) -> float:
+    """Share of the question's content terms that the sentence contains (0 to 1)."""
+    if not question_terms:
+        return 0.0
+    return len(question_terms & set(terms(sentence))) / len(question_terms)
+
+
+def best_sentence(question_terms: set[str], text: str) -> tuple[tuple[int, int], float]:
+    """The span inside text of its sentence that best covers the question, and that coverage."""
+    spans = sentence_spans(text)
+    if not spans:
+        return (0, len(text)), 0.0
+    scored = [(sentence_support(question_terms, text[s.start:s.end]), -i, s) for i, s in enumerate(spans)]
+    support, _, span = max(scored)
+    return (span.start, span.end), support
+
+
+# How much a sentence's coverage of the question counts against the rank of its passage.
+PASSAGE_WEIGHT = 0.5
+
+
+def compose(question: str, hits: list[Hit], documents: dict[str, Document]) -> tuple[Sentence | None, list[Citation]]:
+    """Citations in passage order, each with its best sentence highlighted, and the answer sentence.
+
+    The answer is the sentence with the best mix of question coverage and passage score, so a
+    lower passage whose sentence names what the question asks can supply the answer.
+    """
+    question_terms = set(terms(question))
+    citations, best, best_value = [], None, float("-inf")
+    top = hits[0].score if hits else 0.0
+    for rank, hit in enumerate(hits, start=1):
+        passage = hit.passage
+        document = documents[passage.doc_id]
+        span, support = best_sentence(question_terms, passage.text)
+        citations.append(Citation(rank, passage.id, document.id, document.source, document.title, document.date,
+                                  document.place, passage.text, passage.start, passage.end, hit.score, span))
+        value = support + PASSAGE_WEIGHT * (hit.score - top) * 10
+        if value > best_value:
+            best_value = value
+            best = Sentence(passage.text[span[0]:span[1]], document.id,
+                            passage.start + span[0], passage.start + span[1])
+    return best, citations

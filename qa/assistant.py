@@ -1,0 +1,75 @@
+"""The assistant: an open index and its encoder, answering questions with citations."""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from . import store
+from .answer import Answer, compose
+from .embedding import Encoder, load_encoder
+from .errors import EmptyIndexError, IndexMissingError
+from .search import dense_search
+from .settings import DEFAULT_MODEL, Settings
+
+EMPTY_QUESTION = "Posez une question sur les communiqués, par exemple : « Où a été célébrée la Journée internationale des migrants 2024 ? »"
+NO_PASSAGE = "Je n'ai trouvé aucun passage qui réponde à cette question."
+TRUNCATED = "Votre question était très longue : seuls ses {n} premiers caractères ont été pris en compte."
+
+
+class Assistant:
+    """Answers questions from one index. Thread-safe: an index is read-only once open."""
+
+    def __init__(self, index: store.StoredIndex, encoder: Encoder, settings: Settings):
+        self.index = index
+        self.encoder = encoder
+        self.settings = settings
+
+    @classmethod
+    def open(cls, index: str | Path | None = None, encoder: Encoder | None = None,
+             settings: Settings | None = None) -> "Assistant":
+        """Open the live index under `index` (default: settings.index) with a compatible encoder."""
+        settings = settings or Settings.from_env()
+        if index is not None:
+            settings = replace(settings, index=Path(index))
+        if encoder is None:
+            manifest = store.read_manifest(settings.index)
+            if manifest is None:
+                raise IndexMissingError(settings.index)
+            built = manifest["encoder"]
+            # Unless the user chose a model or backend, use the one the index was built with.
+            model = settings.model if settings.model != DEFAULT_MODEL else built["model"]
+            backend = settings.backend if settings.backend != "auto" else built["backend"]
+            encoder = load_encoder(model, backend)
+        return cls(store.load(settings.index, encoder.info), encoder, settings)
+
+    @property
+    def passage_count(self) -> int:
+        return len(self.index.passages)
+
+    def ask(self, question: str, k: int | None = None, id: str | None = None) -> Answer:
+        """The supporting sentence and the k best passages for a question (k capped at the index size)."""
+        k = self.settings.k if k is None else max(1, int(k))
+        question = (question or "").strip()
+        if not question:
+            return Answer(question, None, [], abstained=True, message=EMPTY_QUESTION, id=id)
+        if not self.index.passages:
+            raise EmptyIndexError(self.settings.corpus)
+        truncated = len(question) > self.settings.max_question_chars
+        query = question[:self.settings.max_question_chars]
+        timings = {}
+        started = time.perf_counter()
+        vector = self.encoder.encode_queries([query])[0]
+        timings["encode_ms"] = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        hits = dense_search(self.index, vector, k)
+        timings["search_ms"] = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        sentence, citations = compose(query, hits, self.index.documents)
+        timings["answer_ms"] = (time.perf_counter() - started) * 1000
+        message = sentence.text if sentence else NO_PASSAGE
+        if truncated:
+            message = TRUNCATED.format(n=self.settings.max_question_chars) + "\n\n" + message
+        return Answer(question if not truncated else query, sentence, citations, abstained=sentence is None,
+                      message=message, truncated=truncated, id=id,
+                      timings={name: round(ms, 2) for name, ms in timings.items()})

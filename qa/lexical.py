@@ -1,0 +1,65 @@
+"""French lexical analysis: the same terms for documents and questions.
+
+Elisions are stripped (l', qu', jusqu'…), accents folded (« ete aides » meets « été aidés »),
+stop words dropped, words reduced by the French Snowball stemmer, and numbers kept whole
+whatever their spacing (« 13 000 » and « 13000 » give the same term).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+ELISIONS = ("l", "d", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu", "n", "s", "c", "j", "m", "t")
+
+# Folded (no accents), as they are compared after folding.
+STOP_WORDS = frozenset("""
+a ai aie aient aies ait as au aura aurai auraient aurais aurait auras aurez auriez aurions aurons auront aux avaient
+avais avait avec avez aviez avions avons ayant ayez ayons c ce ceci cela celle celles celui ces cet cette ceux chez
+comme comment d dans de des donc dont du elle elles en encore es est et etaient etais etait etant ete etes etiez
+etions etre eu eue eues eurent eus eut eux fut furent fus ici il ils j je l la le les leur leurs lui m ma mais me meme
+memes mes moi mon n ne ni nos notre nous on ont ou par pas pour qu quand que quel quelle quelles quels qui s sa sans
+se sera serai seraient serait seras serez seriez serions serons seront ses si son sont sous soyez sur t ta te tes toi
+ton tous tout toute toutes tu un une vos votre vous y
+combien quoi lequel laquelle lesquels lesquelles ou-est est-ce
+the of and to in is are was were what which who whom how many much did does do for on at by from with
+""".split())
+
+# A number: digits with optional thousands groups separated by spaces (incl. no-break) or dots, and decimals.
+_NUMBER = r"\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?(?!\d)|\d+(?:[.,]\d+)?"
+_TOKEN = re.compile(rf"(?:{_NUMBER})%?|[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "`": "'"})
+_ELISION = re.compile(r"\b(?:%s)'(?=\w)" % "|".join(ELISIONS), re.IGNORECASE)
+_STEMMER = Stemmer.Stemmer("french")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents (œ → oe, ß → ss kept as is by NFKD)."""
+    text = text.lower().replace("œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """Snowball on the accented word, then folded; a final e is dropped so that a word typed
+    without accents meets its accented form (« presidee » and « présidée » both give presid)."""
+    stem = fold(_STEMMER.stemWord(word))
+    return stem[:-1] if len(stem) > 3 and stem.endswith("e") else stem
+
+
+def terms(text: str) -> list[str]:
+    """The index terms of a text, in order: stems of content words and normalised numbers."""
+    text = _ELISION.sub(" ", text.translate(_APOSTROPHES))
+    out = []
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        if token[0].isdigit():
+            out.append(re.sub(r"[ \u00a0\u202f.]", "", token).replace(",", "."))
+            continue
+        for word in token.lower().split("-"):
+            if len(word) > 1 and fold(word) not in STOP_WORDS:
+                out.append(_stem(word))
+    return out

