@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .chunking import sentence_spans
 from .documents import Document
@@ -63,19 +64,21 @@ class Answer:
         return out
 
 
-def sentence_support(question_terms: set[str], sentence: str) -> float:
-    """Share of the question's content terms that the sentence contains (0 to 1)."""
-    if not question_terms:
+def sentence_support(question_terms: set[str], sentence: str, weight: Callable[[str], float]) -> float:
+    """Weighted share of the question's content terms that the sentence contains (0 to 1)."""
+    total = sum(weight(term) for term in question_terms)
+    if not total:
         return 0.0
-    return len(question_terms & set(terms(sentence))) / len(question_terms)
+    return sum(weight(term) for term in question_terms & set(terms(sentence))) / total
 
 
-def best_sentence(question_terms: set[str], text: str) -> tuple[tuple[int, int], float]:
+def best_sentence(question_terms: set[str], text: str,
+                  weight: Callable[[str], float]) -> tuple[tuple[int, int], float]:
     """The span inside text of its sentence that best covers the question, and that coverage."""
     spans = sentence_spans(text)
     if not spans:
         return (0, len(text)), 0.0
-    scored = [(sentence_support(question_terms, text[s.start:s.end]), -i, s) for i, s in enumerate(spans)]
+    scored = [(sentence_support(question_terms, text[s.start:s.end], weight), -i, s) for i, s in enumerate(spans)]
     support, _, span = max(scored)
     return (span.start, span.end), support
 
@@ -84,11 +87,13 @@ def best_sentence(question_terms: set[str], text: str) -> tuple[tuple[int, int],
 PASSAGE_WEIGHT = 0.5
 
 
-def compose(question: str, hits: list[Hit], documents: dict[str, Document]) -> tuple[Sentence | None, list[Citation]]:
+def compose(question: str, hits: list[Hit], documents: dict[str, Document],
+            weight: Callable[[str], float] = lambda term: 1.0) -> tuple[Sentence | None, list[Citation]]:
     """Citations in passage order, each with its best sentence highlighted, and the answer sentence.
 
     The answer is the sentence with the best mix of question coverage and passage score, so a
-    lower passage whose sentence names what the question asks can supply the answer.
+    lower passage whose sentence names what the question asks can supply the answer. `weight`
+    gives each question term its importance (rare terms count more).
     """
     question_terms = set(terms(question))
     citations, best, best_value = [], None, float("-inf")
@@ -96,10 +101,10 @@ def compose(question: str, hits: list[Hit], documents: dict[str, Document]) -> t
     for rank, hit in enumerate(hits, start=1):
         passage = hit.passage
         document = documents[passage.doc_id]
-        span, support = best_sentence(question_terms, passage.text)
+        span, support = best_sentence(question_terms, passage.text, weight)
         citations.append(Citation(rank, passage.id, document.id, document.source, document.title, document.date,
                                   document.place, passage.text, passage.start, passage.end, hit.score, span))
-        value = support + PASSAGE_WEIGHT * (hit.score - top) * 10
+        value = support + PASSAGE_WEIGHT * (hit.score - top)
         if value > best_value:
             best_value = value
             best = Sentence(passage.text[span[0]:span[1]], document.id,

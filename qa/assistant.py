@@ -8,8 +8,10 @@ from pathlib import Path
 from . import store
 from .answer import Answer, compose
 from .embedding import Encoder, load_encoder
-from .errors import EmptyIndexError, IndexMissingError
-from .search import dense_search
+from .errors import EmptyIndexError, IndexMissingError, QAError
+from .indexing import embedded_text
+from .lexical import TermWeights, terms
+from .search import MODES, LexicalIndex, dense_search, hybrid_search, lexical_search
 from .settings import DEFAULT_MODEL, Settings
 
 EMPTY_QUESTION = "Posez une question sur les communiqués, par exemple : « Où a été célébrée la Journée internationale des migrants 2024 ? »"
@@ -24,6 +26,9 @@ class Assistant:
         self.index = index
         self.encoder = encoder
         self.settings = settings
+        self.term_weights = TermWeights(passage.text for passage in index.passages)
+        self.lexical = LexicalIndex(embedded_text(index.documents[passage.doc_id], passage)
+                                    for passage in index.passages)
 
     @classmethod
     def open(cls, index: str | Path | None = None, encoder: Encoder | None = None,
@@ -47,9 +52,15 @@ class Assistant:
     def passage_count(self) -> int:
         return len(self.index.passages)
 
-    def ask(self, question: str, k: int | None = None, id: str | None = None) -> Answer:
-        """The supporting sentence and the k best passages for a question (k capped at the index size)."""
+    def ask(self, question: str, k: int | None = None, id: str | None = None, mode: str | None = None) -> Answer:
+        """The supporting sentence and the k best passages for a question (k capped at the index size).
+
+        mode: hybrid (default), dense or lexical retrieval.
+        """
         k = self.settings.k if k is None else max(1, int(k))
+        mode = mode or self.settings.mode
+        if mode not in MODES:
+            raise QAError(f"mode inconnu « {mode} » (choose one of {', '.join(MODES)})")
         question = (question or "").strip()
         if not question:
             return Answer(question, None, [], abstained=True, message=EMPTY_QUESTION, id=id)
@@ -62,10 +73,16 @@ class Assistant:
         vector = self.encoder.encode_queries([query])[0]
         timings["encode_ms"] = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
-        hits = dense_search(self.index, vector, k)
+        question_terms = terms(query)
+        if mode == "dense":
+            hits = dense_search(self.index, vector, k)
+        elif mode == "lexical":
+            hits = lexical_search(self.index, self.lexical, question_terms, k)
+        else:
+            hits = hybrid_search(self.index, self.lexical, vector, question_terms, k)
         timings["search_ms"] = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
-        sentence, citations = compose(query, hits, self.index.documents)
+        sentence, citations = compose(query, hits, self.index.documents, self.term_weights)
         timings["answer_ms"] = (time.perf_counter() - started) * 1000
         message = sentence.text if sentence else NO_PASSAGE
         if truncated:

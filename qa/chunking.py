@@ -57,6 +57,21 @@ def _ends_sentence(text: str, end_start: int, end_stop: int) -> bool:
     return True
 
 
+# A quotation up to this long stays one sentence with the words that report it; a longer one
+# is cut into its own sentences so that a highlight stays precise.
+SHORT_QUOTATION = 250
+
+
+def _inside_quotation(text: str, line_start: int, position: int, line_end: int) -> bool:
+    """True inside a short « … » that closes later on the same line: « Nous devons agir.
+    Maintenant », a-t-il dit. is one sentence."""
+    opening = text.rfind("«", line_start, position)
+    if opening < 0 or text.find("»", opening, position) >= 0:
+        return False
+    closing = text.find("»", position, line_end)
+    return closing >= 0 and closing - opening <= SHORT_QUOTATION
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     """Sentences of text[start:end] as spans of text, trimmed of surrounding white space.
 
@@ -69,6 +84,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
         line_end = start + line.end()
         cursor = line_start
         for match in _BOUNDARY.finditer(text, line_start, line_end):
+            if _inside_quotation(text, line_start, match.end("end"), line_end):
+                continue
             if _ends_sentence(text, match.start("end"), match.end("end")):
                 spans.append(Span(cursor, match.end("end")))
                 cursor = match.end("gap")

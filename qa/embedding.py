@@ -109,7 +109,9 @@ class SentenceTransformerEncoder:
             query_prompt, passage_prompt = "", ""
         self._batch_size = batch_size
         self._lock = threading.Lock()
-        dim = self._model.get_sentence_embedding_dimension()
+        dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        dim = dimension()
         self.info = EncoderInfo("sentence-transformers", model, int(dim), query_prompt, passage_prompt)
 
     def _encode(self, texts: list[str], prompt: str) -> np.ndarray:

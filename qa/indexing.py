@@ -9,7 +9,7 @@ from typing import Callable
 from . import store
 from .chunking import Passage, passages as cut_passages
 from .documents import Document, Skipped, list_corpus, read_corpus
-from .embedding import Encoder
+from .embedding import Encoder, EncoderInfo
 from .settings import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -42,8 +42,8 @@ class BuildReport:
 
 
 def embedded_text(document: Document, passage: Passage) -> str:
-    """What the encoder reads: the passage under a contextual header (title and date), not shown to users."""
-    header = " – ".join(part for part in (document.title, document.date) if part)
+    """What the retrievers read: the passage under a contextual header (title, place, date), not shown."""
+    header = " – ".join(part for part in (document.title, document.place, document.date) if part)
     if header and not passage.text.startswith(document.title or "\0"):
         return f"{header}\n{passage.text}"
     return passage.text
@@ -71,7 +71,7 @@ def is_up_to_date(settings: Settings, encoder_info) -> bool:
     if any(indexed[source] != digest for source, digest in fingerprint.items() if source in indexed):
         return False
     return (manifest["chunking"] == settings.chunking()
-            and (encoder_info is None or store.EncoderInfo(**manifest["encoder"]).compatible(encoder_info)))
+            and (encoder_info is None or EncoderInfo(**manifest["encoder"]).compatible(encoder_info)))
 
 
 def build_index(settings: Settings, encoder: Encoder, progress: Progress | None = None) -> BuildReport:

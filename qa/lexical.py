@@ -63,3 +63,21 @@ def terms(text: str) -> list[str]:
             if len(word) > 1 and fold(word) not in STOP_WORDS:
                 out.append(_stem(word))
     return out
+
+
+class TermWeights:
+    """Inverse document frequency of terms over a set of texts: rare terms weigh more."""
+
+    def __init__(self, texts):
+        import math
+        document_frequency: dict[str, int] = {}
+        count = 0
+        for text in texts:
+            count += 1
+            for term in set(terms(text)):
+                document_frequency[term] = document_frequency.get(term, 0) + 1
+        self._default = math.log(1 + count)
+        self._idf = {term: math.log(1 + count / df) for term, df in document_frequency.items()}
+
+    def __call__(self, term: str) -> float:
+        return self._idf.get(term, self._default)

@@ -9,6 +9,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 
+# Raise when the way passages are cut or headed changes: indexes built before are rebuilt.
+SEGMENTATION_VERSION = 3
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -24,6 +27,8 @@ class Settings:
     # Longer questions are cut here: e5 reads 512 tokens at most, and nobody types more.
     max_question_chars: int = 2000
     k: int = 5
+    # Retrieval: hybrid (dense + BM25), dense or lexical.
+    mode: str = "hybrid"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -41,4 +46,5 @@ class Settings:
 
     def chunking(self) -> dict:
         """The parameters passages depend on; recorded in the manifest."""
-        return {"passage_chars": self.passage_chars, "overlap_sentences": self.overlap_sentences}
+        return {"passage_chars": self.passage_chars, "overlap_sentences": self.overlap_sentences,
+                "segmentation": SEGMENTATION_VERSION}

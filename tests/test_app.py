@@ -1,0 +1,77 @@
+"""The Gradio app, launched for real on a free port and called with gradio_client."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+from gradio_client import Client
+
+import app
+from qa.answer import Answer, Citation, Sentence
+from qa.display import answer_html, inert
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def running_app(seed_index, seed_settings, assistant):
+    service = app.Service(seed_settings)
+    service._assistant = assistant  # the session's assistant: same index, model already loaded
+    demo = app.build_ui(service)
+    demo.queue()
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+def test_ask_endpoint_returns_answer_and_citations(running_app):
+    client = Client(running_app, verbose=False)
+    data = client.predict("Quel était le thème de la Journée internationale des migrants en 2024 ?", 3,
+                          api_name="/ask")
+    assert not data["abstained"]
+    assert "Migration, genre et changements climatiques" in data["answer"]["text"]
+    assert len(data["citations"]) == 3
+    assert data["citations"][0]["date"] == "2024-12-19"
+
+
+def test_ask_endpoint_blank_question(running_app):
+    data = Client(running_app, verbose=False).predict("   ", 5, api_name="/ask")
+    assert data["citations"] == [] and data["message"].startswith("Posez une question")
+
+
+def test_main_serves_the_seeds_and_reports_status(seed_index, seed_settings):
+    port = free_port()
+    assert app.main(seed_settings, host="127.0.0.1", port=port, block=False) == 0
+    client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    data = client.predict("Combien d'États membres compte l'OIM ?", 2, api_name="/ask")
+    assert "175" in data["answer"]["text"]
+    assert "2 communiqués indexés" in app.Service(seed_settings).status()
+
+
+def test_empty_corpus_starts_and_says_nothing_is_indexed(tmp_path):
+    from qa.settings import Settings
+    (tmp_path / "corpus").mkdir()
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    port = free_port()
+    assert app.main(settings, host="127.0.0.1", port=port, block=False) == 0
+    assert app.Service(settings).status() == app.NOTHING_INDEXED
+    client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    with pytest.raises(Exception, match="Aucun document"):
+        client.predict("Qui a présidé la cérémonie ?", 2, api_name="/ask")
+
+
+def test_chat_bubble_escapes_document_text():
+    text = 'Avant. <script>alert(1)</script> <img src=x onerror=alert(2)> ![x](http://evil.example/a.png) Après.'
+    citation = Citation(1, "d#0", "d", "d.txt", "<b>Titre</b>", "2024-01-01", None, text, 0, len(text), 0.8,
+                        (7, len(text)))
+    answer = Answer("q", Sentence(text[7:], "d", 7, len(text)), [citation], abstained=False, message=text[7:])
+    rendered = answer_html(answer)
+    assert "<script" not in rendered and "<img" not in rendered and "<b>Titre" not in rendered
+    assert "](http" not in rendered and "![" not in rendered
+    assert "<mark>" in rendered and "[1]" in rendered
+    assert inert("a < b") == "a &lt; b"

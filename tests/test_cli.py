@@ -1,0 +1,101 @@
+"""The command line, run as a user runs it: python -m qa …"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from conftest import SEGOU, write
+from qa.settings import PROJECT_ROOT
+
+
+def qa(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qa", *args], cwd=PROJECT_ROOT, input=stdin,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_ask_json_cites_the_segou_release(seed_index, seed_settings):
+    run = qa("ask", "Où a été célébrée la Journée internationale des migrants 2024 ?", "--json",
+             "--index", str(seed_settings.index))
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    first = data["citations"][0]
+    assert first["source"] == SEGOU
+    start, end = first["highlight"]
+    assert "Chambre de Commerce et d’Industrie de Ségou" in first["text"][start:end]
+    assert data["answer"]["text"] == first["text"][start:end]
+
+
+def test_ask_prints_answer_and_numbered_citations(seed_index, seed_settings):
+    run = qa("ask", "Qui a présidé la cérémonie de Ségou ?", "-k", "2", "--index", str(seed_settings.index))
+    assert run.returncode == 0, run.stderr
+    assert "Abdoulaye MAIGA" in run.stdout.splitlines()[0]
+    assert "[1]" in run.stdout and "[2]" in run.stdout and "[3]" not in run.stdout
+
+
+def test_batch_echoes_ids_in_order(seed_index, seed_settings, tmp_path):
+    rows = [{"id": "a1", "q": "Combien d'États membres compte l'OIM ?"},
+            {"id": "b2", "q": "Qui représentait l'Union européenne à Ségou ?"},
+            {"id": "c3", "q": "  "}]
+    batch = write(tmp_path, "questions.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    run = qa("ask", "--batch", str(batch), "--json", "--index", str(seed_settings.index))
+    assert run.returncode == 0, run.stderr
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [a["id"] for a in answers] == ["a1", "b2", "c3"]
+    assert "175" in answers[0]["answer"]["text"]
+    assert "ECKERT" in answers[1]["answer"]["text"]
+    assert answers[2]["answer"] is None and answers[2]["citations"] == []
+
+
+def test_batch_from_stdin_and_bad_line(seed_index, seed_settings):
+    run = qa("ask", "--batch", "-", "--json", "--index", str(seed_settings.index),
+             stdin='{"id": 1, "q": "Où se trouve l\'hôtel Azalaï ?"}\nnot json\n')
+    assert run.returncode == 1
+    assert json.loads(run.stdout.splitlines()[0])["id"] == 1
+    assert "ligne 2" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_index_summary_and_up_to_date(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(PROJECT_ROOT / "corpus" / SEGOU, corpus / SEGOU)
+    index = tmp_path / "index"
+    first = qa("index", "--corpus", str(corpus), "--index", str(index))
+    assert first.returncode == 0, first.stderr
+    assert "1 documents" in first.stdout and SEGOU in first.stdout and " s." in first.stdout
+    second = qa("index", "--corpus", str(corpus), "--index", str(index))
+    assert second.returncode == 0 and "Index à jour" in second.stdout
+
+
+def test_empty_corpus_ask_says_nothing_is_indexed(tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    assert qa("index", "--corpus", str(corpus), "--index", str(index)).returncode == 0
+    run = qa("ask", "Qui a présidé la cérémonie ?", "--corpus", str(corpus), "--index", str(index))
+    assert run.returncode == 1
+    assert "Aucun document n'est encore indexé" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_missing_index_names_the_path_and_the_fix(tmp_path):
+    run = qa("ask", "Qui a présidé la cérémonie ?", "--index", str(tmp_path / "nowhere"))
+    assert run.returncode == 1
+    assert str(tmp_path / "nowhere") in run.stderr and "python -m qa index" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_corrupt_index_names_the_file_and_the_rebuild(seed_index, seed_settings, tmp_path):
+    index = tmp_path / "index"
+    shutil.copytree(seed_settings.index, index)
+    build = (index / "builds" / (index / "CURRENT").read_text().strip())
+    vectors = build / "dense.faiss"
+    vectors.write_bytes(vectors.read_bytes()[:100])
+    run = qa("ask", "Qui a présidé la cérémonie ?", "--index", str(index))
+    assert run.returncode == 1
+    assert "dense.faiss" in run.stderr and "python -m qa index --rebuild" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_no_question_is_a_usage_error():
+    run = qa("ask")
+    assert run.returncode == 1 and "question" in run.stderr
