@@ -58,7 +58,7 @@ class Answer:
                       "start": self.sentence.start, "end": self.sentence.end}
         out = {"question": self.question, "answer": answer, "abstained": self.abstained,
                "message": self.message, "truncated": self.truncated,
-               "citations": [c.to_dict() for c in self.citations]}
+               "citations": [c.to_dict() for c in self.citations], "timings": self.timings}
         if self.id is not None:
             out = {"id": self.id, **out}
         return out
