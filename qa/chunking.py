@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterable
 
 # Abbreviations after which a full stop does not end a sentence (compared in lower case).
 ABBREVIATIONS = frozenset("""
@@ -124,20 +125,40 @@ def sections(text: str) -> list[Span]:
             if text[m.start():m.end()].strip()]
 
 
-def passages(doc_id: str, text: str, max_chars: int = 1000, overlap: int = 1) -> list[Passage]:
-    """Sentences packed into passages of at most max_chars, consecutive passages sharing `overlap` sentences."""
+_WORDY = re.compile(r"\w")
+
+
+def _runs(text: str, sentences: list[Span], excluded: set[tuple[int, int]]) -> list[list[Span]]:
+    """Consecutive sentences that are not excluded: an excluded sentence (or a separator such as
+    « *** ») cuts its section in two."""
+    runs, current = [], []
+    for sentence in sentences:
+        if (sentence.start, sentence.end) in excluded or not _WORDY.search(text[sentence.start:sentence.end]):
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(sentence)
+    return runs + ([current] if current else [])
+
+
+def passages(doc_id: str, text: str, max_chars: int = 1000, overlap: int = 1,
+             exclude: Iterable[Span] = ()) -> list[Passage]:
+    """Sentences packed into passages of at most max_chars, consecutive passages sharing `overlap`
+    sentences; sentences in `exclude` (text said elsewhere in the corpus) are left out."""
+    excluded = {(span.start, span.end) for span in exclude}
     out: list[Passage] = []
     for section in sections(text):
-        sentences = [piece for span in sentence_spans(text, section.start, section.end)
-                     for piece in _split_long(text, span, max_chars)]
-        first = 0
-        while first < len(sentences):
-            last = first
-            while last + 1 < len(sentences) and sentences[last + 1].end - sentences[first].start <= max_chars:
-                last += 1
-            start, end = sentences[first].start, sentences[last].end
-            out.append(Passage(f"{doc_id}#{len(out)}", doc_id, len(out), text[start:end], start, end))
-            if last + 1 >= len(sentences):
-                break
-            first = max(first + 1, last + 1 - overlap)
+        for run in _runs(text, sentence_spans(text, section.start, section.end), excluded):
+            sentences = [piece for span in run for piece in _split_long(text, span, max_chars)]
+            first = 0
+            while first < len(sentences):
+                last = first
+                while last + 1 < len(sentences) and sentences[last + 1].end - sentences[first].start <= max_chars:
+                    last += 1
+                start, end = sentences[first].start, sentences[last].end
+                out.append(Passage(f"{doc_id}#{len(out)}", doc_id, len(out), text[start:end], start, end))
+                if last + 1 >= len(sentences):
+                    break
+                first = max(first + 1, last + 1 - overlap)
     return out

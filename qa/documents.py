@@ -1,14 +1,19 @@
-"""Reading the files of a corpus into Documents; files that cannot be read are reported, not fatal."""
+"""Reading the files of a corpus into Documents; a file that cannot be read is reported, never fatal.
+
+Metadata a person gives wins over what is extracted: a sidecar `release.json` beside
+`release.pdf` (or front matter in a `.md`) may set title, date, place and url.
+"""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .releases import read_release
-
-READABLE = {".txt", ".md"}
+from .formats import FORMATS, METADATA_KEYS, UnreadableFile, extract
+from .releases import normalise, read_release
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +25,9 @@ class Document:
     title: str | None
     date: str | None
     place: str | None
-    sha256: str
+    sha256: str  # of the file's bytes (and of its sidecar metadata, when there is one)
+    url: str | None = None
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,54 +40,110 @@ class Skipped:
 class CorpusFile:
     source: str
     path: Path
+    ignored: str | None = None  # why the file is not read at all (hidden, editor backup…)
+    sidecar: Path | None = None  # its metadata file
 
 
-def _ignored(name: str) -> bool:
-    return name.startswith(".") or name.endswith("~") or name.endswith((".swp", ".swo", ".tmp", ".bak"))
+def ignored_reason(name: str) -> str | None:
+    if name.startswith("."):
+        return "fichier caché (hidden file)"
+    if name.endswith("~") or name.endswith((".swp", ".swo", ".swx", ".bak", ".tmp")) or name.startswith("#"):
+        return "copie de sauvegarde ou fichier temporaire d'éditeur (editor backup or temporary file)"
+    return None
 
 
 def list_corpus(corpus: Path) -> list[CorpusFile]:
-    """Files of the corpus, sorted, hidden files and editor backups left out, links not followed."""
+    """Files of the corpus, sorted; links to folders are not followed; sidecar .json files are
+    attached to the document they describe rather than listed."""
     if not corpus.is_dir():
         return []
     found = []
     for root, dirs, files in os.walk(corpus, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not _ignored(d))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        names = set(files)
         for name in sorted(files):
-            if not _ignored(name):
-                path = Path(root) / name
-                found.append(CorpusFile(path.relative_to(corpus).as_posix(), path))
+            path = Path(root) / name
+            source = path.relative_to(corpus).as_posix()
+            if name.lower().endswith(".json") and any(
+                    name[:-5] + ext in names for ext in FORMATS) and not name.startswith("."):
+                continue  # metadata of a document
+            sidecar = path.with_suffix(".json") if path.with_suffix(".json").name in names else None
+            found.append(CorpusFile(source, path, ignored_reason(name), sidecar))
     return found
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252, the usual encoding of French text from Windows."""
-    if b"\x00" in data[:4096]:
-        raise ValueError("données binaires (binary data)")
+def _sidecar_metadata(file: CorpusFile) -> tuple[dict[str, str], bytes]:
+    if file.sidecar is None:
+        return {}, b""
+    raw = file.sidecar.read_bytes()
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="strict")
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise UnreadableFile(f"métadonnées illisibles dans {file.sidecar.name} (invalid JSON: {error})") from None
+    if not isinstance(data, dict):
+        raise UnreadableFile(f"{file.sidecar.name} doit contenir un objet JSON (must hold a JSON object)")
+    return {key: str(data[key]) for key in METADATA_KEYS if data.get(key)}, raw
 
 
 def read_document(file: CorpusFile, max_bytes: int) -> Document:
-    """One file as a Document; raises ValueError or OSError with a reason a user can read."""
-    suffix = file.path.suffix.lower()
-    if suffix not in READABLE:
-        raise ValueError(f"format non pris en charge « {suffix or 'sans extension'} » (unsupported format)")
-    size = file.path.stat().st_size
-    if size > max_bytes:
-        raise ValueError(f"fichier trop gros : {size / 1e6:.1f} Mo > {max_bytes / 1e6:.0f} Mo (file too large)")
-    data = file.path.read_bytes()
+    """One file as a Document; raises UnreadableFile or OSError with a reason a user can read."""
+    if file.ignored:
+        raise UnreadableFile(file.ignored)
+    info = os.stat(file.path)  # follows a link: a loop or a dangling link raises OSError here
+    if not stat.S_ISREG(info.st_mode):
+        raise UnreadableFile("pas un fichier ordinaire (not a regular file)")
+    if info.st_size > max_bytes:
+        raise UnreadableFile(f"fichier trop gros : {info.st_size / 1e6:.1f} Mo > limite de {max_bytes / 1e6:g} Mo "
+                             f"(file too large; the limit is QA_MAX_FILE_MB)")
+    if info.st_size == 0:
+        raise UnreadableFile("fichier vide (empty file)")
+    with open(file.path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UnreadableFile("fichier trop gros (file too large)")
+    extracted = extract(file.path.suffix, data)
+    given, sidecar_bytes = _sidecar_metadata(file)
+    if extracted.structured:
+        # The reader already isolated the release; only its dateline is looked for.
+        release = read_release(extracted.text, headline=given.get("title") or extracted.metadata.get("title"))
+    else:
+        release = read_release(extracted.text)
+    text = release.text
+    if not text.strip():
+        raise UnreadableFile("aucun texte (no text)")
+    metadata = {"title": release.title, "date": release.date, "place": release.place}
+    for key, value in extracted.metadata.items():
+        if key == "title" and metadata.get("title"):
+            continue  # the headline found in the text beats a <title> with the site's name in it
+        metadata[key] = metadata.get(key) or normalise(value)
+    metadata.update({key: normalise(value) for key, value in given.items()})
+    digest = hashlib.sha256(data + sidecar_bytes).hexdigest()
+    return Document(id=file.source, source=file.source, text=text, title=metadata.get("title"),
+                    date=_iso_date(metadata.get("date")), place=metadata.get("place"), sha256=digest,
+                    url=metadata.get("url"), notices=list(extracted.notices))
+
+
+def _iso_date(value: str | None) -> str | None:
+    """YYYY-MM-DD from a metadata date (ISO, or a French date with its year); None when unclear."""
+    if not value:
+        return None
+    import datetime as dt
+
+    from .releases import parse_date
     try:
-        raw = decode(data)
-    except UnicodeDecodeError:
-        raise ValueError("encodage illisible (undecodable text)") from None
-    release = read_release(raw)
-    if not release.text.strip():
-        raise ValueError("fichier vide (empty file)")
-    return Document(id=file.source, source=file.source, text=release.text, title=release.title,
-                    date=release.date, place=release.place, sha256=hashlib.sha256(data).hexdigest())
+        return dt.date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        return parse_date(value, value)
+
+
+def describe(error: Exception) -> str:
+    """A reason for the report, from an error raised while reading a file."""
+    if isinstance(error, FileNotFoundError):
+        return "fichier disparu pendant l'indexation (file removed while indexing)"
+    if isinstance(error, OSError):
+        detail = error.strerror or str(error)
+        return f"fichier illisible : {detail} (unreadable file)"
+    return str(error)
 
 
 def read_corpus(corpus: Path, max_bytes: int) -> tuple[list[Document], list[Skipped]]:
@@ -89,7 +152,6 @@ def read_corpus(corpus: Path, max_bytes: int) -> tuple[list[Document], list[Skip
     for file in list_corpus(corpus):
         try:
             documents.append(read_document(file, max_bytes))
-        except (ValueError, OSError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            skipped.append(Skipped(file.source, reason))
+        except (UnreadableFile, OSError) as error:
+            skipped.append(Skipped(file.source, describe(error)))
     return documents, skipped

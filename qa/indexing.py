@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import store
+from .boilerplate import repeated_sentences
 from .chunking import Passage, passages as cut_passages
 from .documents import Document, Skipped, list_corpus, read_corpus
 from .embedding import Encoder, EncoderInfo
@@ -36,6 +37,7 @@ class BuildReport:
                      f"{self.seconds:.1f} s.")
         for document in self.documents:
             lines.append(f"  indexé   {document.source}  ({self.passages_by_doc.get(document.id, 0)} passages)")
+            lines.extend(f"           ! {notice}" for notice in document.notices)
         for skipped in self.skipped:
             lines.append(f"  ignoré   {skipped.source}  : {skipped.reason}")
         return "\n".join(lines)
@@ -58,7 +60,7 @@ def corpus_fingerprint(settings: Settings) -> dict[str, str]:
 def is_up_to_date(settings: Settings, encoder_info) -> bool:
     """True when the live index was built from exactly these files, with this encoder and chunking."""
     manifest = store.read_manifest(settings.index)
-    if manifest is None:
+    if manifest is None or manifest.get("format_version") != store.FORMAT_VERSION:
         return False
     indexed = {doc["source"]: doc["sha256"] for doc in manifest["documents"].values()}
     known = set(indexed) | set(manifest.get("skipped", {}))
@@ -83,9 +85,10 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
             progress("lecture", len(documents), len(documents) + len(skipped))
         all_passages: list[Passage] = []
         texts: list[str] = []
+        repeated = repeated_sentences(documents)
         for document in documents:
             for passage in cut_passages(document.id, document.text, settings.passage_chars,
-                                        settings.overlap_sentences):
+                                        settings.overlap_sentences, exclude=repeated.get(document.id, ())):
                 all_passages.append(passage)
                 texts.append(embedded_text(document, passage))
         vectors = encoder.encode_passages(

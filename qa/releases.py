@@ -57,6 +57,31 @@ def _looks_like_headline(line: str) -> bool:
     return 3 <= len(words) <= 40 and not line.lstrip().startswith(("-", "•", "*"))
 
 
+def _is_prose(line: str) -> bool:
+    """A line of running text: long enough and ending like a sentence."""
+    return len(line.split()) >= 12 and line.rstrip().endswith((".", "!", "?", "»", "…", ":", ")", '"'))
+
+
+def _menu_lines(lines: list[str]) -> set[int]:
+    """Navigation: short lines without final punctuation that repeat within the page
+    (« Agir » / « Agir »), list items (« - Agir »), lone dashes."""
+    seen: dict[str, int] = {}
+    for line in lines:
+        key = line.strip().casefold()
+        seen[key] = seen.get(key, 0) + 1
+    menu = set()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        short = len(stripped.split()) <= 6 and not stripped.endswith((".", "!", "?"))
+        if stripped in {"-", "•", "*"} or (short and (seen[stripped.casefold()] > 1 or stripped.startswith("- "))):
+            menu.add(i)
+    return menu
+
+
+_FOOTER = re.compile(r"^(?:\*{3}|pour plus d.informations|contacts?\s*:|pour toute information|"
+                     r"for more information|media contacts?)", re.IGNORECASE)
+
+
 def _prose(lines: list[str]) -> list[str]:
     """Sentences hidden in navigation: long lines, with a repeated menu heading glued in front removed."""
     kept = []
@@ -101,22 +126,58 @@ def parse_date(text: str, body: str) -> str | None:
     return None
 
 
-def read_release(raw: str) -> Release:
-    """Headline, dateline and clean text of a release; text without a dateline is kept whole."""
-    lines = normalise(raw).split("\n")
+def _body_start(lines: list[str], headline: str | None) -> tuple[int, int | None]:
+    """Where the release starts (its headline, or its first line of text) and its dateline line."""
     dateline_at = next((i for i, line in enumerate(lines) if _is_dateline(line)), None)
-    if dateline_at is None:
-        text = "\n".join(lines).strip()
-        title = next((line.strip() for line in lines if _looks_like_headline(line)), None)
-        return Release(text, title, parse_date(text[:400], text), None)
+    if headline:
+        wanted = headline.strip().casefold()
+        at = next((i for i, line in enumerate(lines) if line.strip().casefold() == wanted), None)
+        if at is not None:
+            return at, dateline_at if dateline_at is not None and dateline_at > at else None
+    if dateline_at is not None:
+        if dateline_at > 0 and _looks_like_headline(lines[dateline_at - 1]):
+            return dateline_at - 1, dateline_at
+        return dateline_at, dateline_at
+    # No dateline: the body starts at the first line of running text that is not navigation,
+    # under the headline-like line just above it.
+    menu = _menu_lines(lines)
+    first = next((i for i, line in enumerate(lines) if i not in menu and _is_prose(line)
+                  and not (i > 0 and line.casefold().startswith(lines[i - 1].strip().casefold()) and lines[i - 1].strip())),
+                 None)
+    if first is None:
+        return 0, None
+    above = first - 1
+    while above >= 0 and not lines[above].strip():
+        above -= 1
+    if above >= 0 and above not in menu and _looks_like_headline(lines[above]) and not _is_prose(lines[above]):
+        return above, None
+    return first, None
 
-    title_at = dateline_at
-    if dateline_at > 0 and _looks_like_headline(lines[dateline_at - 1]):
-        title_at = dateline_at - 1
-    body = "\n".join(line for line in lines[title_at:] if line.strip())
-    about = _prose(lines[:title_at])
-    text = body + ("\n\n" + "\n".join(about) if about else "")
-    dateline = _is_dateline(lines[dateline_at])
-    title = lines[title_at].strip() if title_at < dateline_at else None
-    date = parse_date(lines[dateline_at][:200], body)
-    return Release(text, title, date, dateline.group("place").strip())
+
+def read_release(raw: str, headline: str | None = None) -> Release:
+    """Headline, dateline and clean text of a release.
+
+    The clean text is the headline and body; the contact footer follows after a blank line (its
+    own section: searchable, never mixed into a body passage); the prose of the navigation
+    before the headline (« … 175 Etats membres … ») comes last, after another blank line.
+    `headline`, when known (from metadata), marks where the release starts.
+    """
+    lines = [line for line in normalise(raw).split("\n")]
+    start, dateline_at = _body_start(lines, headline)
+    menu = _menu_lines(lines)
+    body_lines = [line.strip() for i, line in enumerate(lines[start:], start) if line.strip()
+                  and not (i in menu and i != start)]
+    footer_at = next((i for i, line in enumerate(body_lines) if i > 0 and _FOOTER.match(line)), None)
+    body, footer = (body_lines, []) if footer_at is None else (body_lines[:footer_at], body_lines[footer_at:])
+    about = _prose([line for i, line in enumerate(lines[:start]) if i not in menu or len(line.split()) >= 10])
+    text = "\n\n".join(part for part in ("\n".join(body), "\n".join(footer), "\n".join(about)) if part)
+    title = body[0] if body and _looks_like_headline(body[0]) and not _is_prose(body[0]) else None
+    if headline:
+        title = normalise(headline).strip()
+    dateline = _is_dateline(lines[dateline_at]) if dateline_at is not None else None
+    if dateline:
+        date = parse_date(lines[dateline_at][:200], "\n".join(body))
+        place = dateline.group("place").strip()
+    else:
+        date, place = parse_date("\n".join(body)[:400], "\n".join(body)), None
+    return Release(text, title, date, place)

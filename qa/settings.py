@@ -9,8 +9,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 
-# Raise when the way passages are cut or headed changes: indexes built before are rebuilt.
-SEGMENTATION_VERSION = 3
+# The code that turns files into passages: when it changes, indexes built before are rebuilt.
+TEXT_PIPELINE = ("formats.py", "releases.py", "documents.py", "chunking.py", "boilerplate.py", "indexing.py")
+
+
+def text_pipeline_version() -> str:
+    import hashlib
+    digest = hashlib.sha256()
+    for name in TEXT_PIPELINE:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,4 +55,4 @@ class Settings:
     def chunking(self) -> dict:
         """The parameters passages depend on; recorded in the manifest."""
         return {"passage_chars": self.passage_chars, "overlap_sentences": self.overlap_sentences,
-                "segmentation": SEGMENTATION_VERSION}
+                "pipeline": text_pipeline_version()}

@@ -26,7 +26,7 @@ from .documents import Document, Skipped
 from .embedding import EncoderInfo
 from .errors import EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DATA_FILES = ("dense.faiss", "passages.jsonl", "documents.jsonl")
 KEEP_BUILDS = 2
 
