@@ -102,7 +102,8 @@ def read_document(file: CorpusFile, max_bytes: int) -> Document:
     if len(data) > max_bytes:
         raise UnreadableFile("fichier trop gros (file too large)")
     extracted = extract(file.path.suffix, data)
-    given, sidecar_bytes = _sidecar_metadata(file)
+    sidecar, sidecar_bytes = _sidecar_metadata(file)
+    given = {**extracted.given, **sidecar}
     if extracted.structured:
         # The reader already isolated the release; only its dateline is looked for.
         release = read_release(extracted.text, headline=given.get("title") or extracted.metadata.get("title"))

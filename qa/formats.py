@@ -1,7 +1,7 @@
 """From the bytes of a file to text: one reader per format, each failing with a reason a user can read.
 
-    .txt .md      decoded (UTF-8, UTF-8 with BOM, UTF-16, or the legacy encoding charset-normalizer
-                  detects, cp1252 for most French files from Windows); .md front matter is metadata
+    .txt .md      decoded: UTF-8 (with or without BOM), UTF-16, Windows-1252 (French text from
+                  Windows), else the encoding charset-normalizer detects; .md front matter is metadata
     .html .htm    main text and metadata extracted by trafilatura (navigation, menus, footers left out)
     .pdf          text of every page (pypdf), lines re-joined into paragraphs
     .docx         paragraphs (python-docx)
@@ -23,7 +23,8 @@ class UnreadableFile(ValueError):
 @dataclass(slots=True)
 class Extracted:
     text: str
-    metadata: dict[str, str] = field(default_factory=dict)  # title, date, place, url when the file gives them
+    metadata: dict[str, str] = field(default_factory=dict)  # title, date, url found in the file (HTML, PDF)
+    given: dict[str, str] = field(default_factory=dict)  # metadata a person wrote (Markdown front matter)
     notices: list[str] = field(default_factory=list)  # indexed, but a user should know (bytes replaced…)
     structured: bool = False  # True when the reader already removed the page around the text (HTML)
 
@@ -46,6 +47,13 @@ def decode(data: bytes) -> tuple[str, list[str]]:
     multibyte = sum(1 for ch in replaced if ord(ch) > 0x7f and ch != "\ufffd")
     if multibyte >= bad:  # mostly UTF-8 with a few broken bytes
         return _checked(replaced), [f"{bad} octet(s) UTF-8 invalide(s) remplacé(s) par � ({bad} invalid UTF-8 bytes replaced)"]
+    try:
+        # Windows-1252 first: French text from Windows, and too short for detection to be sure.
+        text = data.decode("cp1252")
+        if not re.search(r"[\x80-\x9f]", text):
+            return _checked(text), []
+    except UnicodeDecodeError:
+        pass
     import charset_normalizer
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
@@ -89,12 +97,12 @@ def read_markdown(data: bytes) -> Extracted:
     metadata, text = front_matter(text)
     for pattern, replacement in _MARKDOWN_MARKUP:
         text = pattern.sub(replacement, text)
-    return Extracted(text, metadata, notices)
+    return Extracted(text, notices=notices, given=metadata)
 
 
 def read_text(data: bytes) -> Extracted:
     text, notices = decode(data)
-    return Extracted(text, {}, notices)
+    return Extracted(text, notices=notices)
 
 
 def read_html(data: bytes) -> Extracted:
@@ -109,7 +117,7 @@ def read_html(data: bytes) -> Extracted:
         value = getattr(document, key, None)
         if value:
             metadata[key] = str(value)
-    return Extracted(text, metadata, [], structured=True)
+    return Extracted(text, metadata, structured=True)
 
 
 _HYPHENATED = re.compile(r"(\w)-\n(\w)")
@@ -124,20 +132,20 @@ def join_pdf_lines(text: str) -> str:
 
 def read_pdf(data: bytes) -> Extracted:
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             try:
                 if not reader.decrypt(""):
                     raise UnreadableFile("PDF protégé par un mot de passe (password-protected PDF)")
-            except (FileNotDecryptedError, NotImplementedError):
+            except (FileNotDecryptedError, NotImplementedError, DependencyError):
                 raise UnreadableFile("PDF protégé par un mot de passe (password-protected PDF)") from None
         pages = [page.extract_text() or "" for page in reader.pages]
         info = reader.metadata or {}
     except UnreadableFile:
         raise
-    except FileNotDecryptedError:
+    except (FileNotDecryptedError, DependencyError):
         raise UnreadableFile("PDF protégé par un mot de passe (password-protected PDF)") from None
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as error:
         raise UnreadableFile(f"PDF illisible ou endommagé (corrupt PDF: {error})") from None

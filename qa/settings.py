@@ -40,12 +40,14 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        """Defaults, then QA_CORPUS / QA_INDEX / QA_MODEL / QA_BACKEND, then explicit overrides (None ignored)."""
+        """Defaults, then QA_CORPUS / QA_INDEX / QA_MODEL / QA_BACKEND / QA_MAX_FILE_MB, then explicit overrides (None ignored)."""
         values = {}
         for name, var in (("corpus", "QA_CORPUS"), ("index", "QA_INDEX"),
                           ("model", "QA_MODEL"), ("backend", "QA_BACKEND")):
             if os.environ.get(var):
                 values[name] = os.environ[var]
+        if os.environ.get("QA_MAX_FILE_MB"):
+            values["max_file_bytes"] = int(float(os.environ["QA_MAX_FILE_MB"]) * 1024 * 1024)
         values.update({key: value for key, value in overrides.items() if value is not None})
         for name in ("corpus", "index"):
             if name in values:
