@@ -87,6 +87,24 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def cmd_eval(args) -> int:
+    from .assistant import Assistant
+    from .evaluation import evaluate, read_questions
+    questions = read_questions(args.file)
+    assistant = Assistant.open(settings=_settings(args))
+    report = evaluate(assistant, questions, mode=args.mode, k=args.k)
+    if args.json:
+        print(json.dumps(report.metrics(), ensure_ascii=False))
+    else:
+        print(report.table())
+        if args.failures:
+            for outcome in report.failures():
+                q = outcome.question
+                print(f"  ✗ {q.id}: {q.question}  (document {outcome.doc_rank}, passage {outcome.passage_rank}, "
+                      f"phrase {'ok' if outcome.sentence_correct else 'non'}, abstention {outcome.abstained})")
+    return 0
+
+
 def cmd_serve(args) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import app
@@ -114,6 +132,14 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="une réponse JSON par ligne")
     ask.add_argument("--batch", metavar="FILE", help='fichier JSONL de {"id": …, "q": …} (- pour stdin)')
     ask.set_defaults(run=cmd_ask)
+
+    evaluation = common(commands.add_parser("eval", help="mesurer la recherche sur un jeu de questions JSONL"))
+    evaluation.add_argument("file", help='JSONL : {"question": …, "doc": …, "answer": …} par ligne')
+    evaluation.add_argument("--mode", choices=["hybrid", "dense", "lexical"], help="recherche (défaut : hybrid)")
+    evaluation.add_argument("-k", type=int, default=5, help="passages cités par réponse (défaut : 5)")
+    evaluation.add_argument("--json", action="store_true", help="les mesures en JSON")
+    evaluation.add_argument("--failures", action="store_true", help="lister les questions manquées")
+    evaluation.set_defaults(run=cmd_eval)
 
     serve = common(commands.add_parser("serve", help="lancer l'application web (comme python app.py)"))
     serve.add_argument("--host", help="adresse (défaut : GRADIO_SERVER_NAME ou 127.0.0.1)")

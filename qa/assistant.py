@@ -11,7 +11,7 @@ from .embedding import Encoder, load_encoder
 from .errors import EmptyIndexError, IndexMissingError, QAError
 from .indexing import embedded_text
 from .lexical import TermWeights, terms
-from .search import MODES, LexicalIndex, dense_search, hybrid_search, lexical_search
+from .search import MODES, Hit, LexicalIndex, dense_search, hybrid_search, lexical_search
 from .settings import DEFAULT_MODEL, Settings
 
 EMPTY_QUESTION = "Posez une question sur les communiqués, par exemple : « Où a été célébrée la Journée internationale des migrants 2024 ? »"
@@ -52,41 +52,56 @@ class Assistant:
     def passage_count(self) -> int:
         return len(self.index.passages)
 
+    def search(self, question: str, k: int, mode: str | None = None, timings: dict | None = None) -> list[Hit]:
+        """The k best passages for a question, best first (hybrid, dense or lexical retrieval)."""
+        mode = mode or self.settings.mode
+        if mode not in MODES:
+            raise QAError(f"mode inconnu « {mode} » (choose one of {', '.join(MODES)})")
+        if not self.index.passages:
+            raise EmptyIndexError(self.settings.corpus)
+        query = question[:self.settings.max_question_chars]
+        timings = {} if timings is None else timings
+        question_terms = terms(query)
+        if mode == "lexical":
+            started = time.perf_counter()
+            hits = lexical_search(self.index, self.lexical, question_terms, k)
+            timings["search_ms"] = (time.perf_counter() - started) * 1000
+            return hits
+        started = time.perf_counter()
+        vector = self.encoder.encode_queries([query])[0]
+        timings["encode_ms"] = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        if mode == "dense":
+            hits = dense_search(self.index, vector, k)
+        else:
+            hits = hybrid_search(self.index, self.lexical, vector, question_terms, k)
+        timings["search_ms"] = (time.perf_counter() - started) * 1000
+        return hits
+
     def ask(self, question: str, k: int | None = None, id: str | None = None, mode: str | None = None) -> Answer:
         """The supporting sentence and the k best passages for a question (k capped at the index size).
 
         mode: hybrid (default), dense or lexical retrieval.
         """
         k = self.settings.k if k is None else max(1, int(k))
-        mode = mode or self.settings.mode
-        if mode not in MODES:
-            raise QAError(f"mode inconnu « {mode} » (choose one of {', '.join(MODES)})")
         question = (question or "").strip()
         if not question:
             return Answer(question, None, [], abstained=True, message=EMPTY_QUESTION, id=id)
-        if not self.index.passages:
-            raise EmptyIndexError(self.settings.corpus)
         truncated = len(question) > self.settings.max_question_chars
         query = question[:self.settings.max_question_chars]
-        timings = {}
+        timings: dict[str, float] = {}
+        hits = self.search(query, k, mode, timings)
         started = time.perf_counter()
-        vector = self.encoder.encode_queries([query])[0]
-        timings["encode_ms"] = (time.perf_counter() - started) * 1000
-        started = time.perf_counter()
-        question_terms = terms(query)
-        if mode == "dense":
-            hits = dense_search(self.index, vector, k)
-        elif mode == "lexical":
-            hits = lexical_search(self.index, self.lexical, question_terms, k)
-        else:
-            hits = hybrid_search(self.index, self.lexical, vector, question_terms, k)
-        timings["search_ms"] = (time.perf_counter() - started) * 1000
-        started = time.perf_counter()
-        sentence, citations = compose(query, hits, self.index.documents, self.term_weights)
+        answer = self.answer_from(query, hits, id=id)
         timings["answer_ms"] = (time.perf_counter() - started) * 1000
-        message = sentence.text if sentence else NO_PASSAGE
+        message = answer.message
         if truncated:
             message = TRUNCATED.format(n=self.settings.max_question_chars) + "\n\n" + message
-        return Answer(question if not truncated else query, sentence, citations, abstained=sentence is None,
-                      message=message, truncated=truncated, id=id,
-                      timings={name: round(ms, 2) for name, ms in timings.items()})
+        return replace(answer, message=message, truncated=truncated,
+                       timings={name: round(ms, 2) for name, ms in timings.items()})
+
+    def answer_from(self, question: str, hits: list[Hit], id: str | None = None) -> Answer:
+        """The answer sentence and citations for passages already found."""
+        sentence, citations = compose(question, hits, self.index.documents, self.term_weights)
+        message = sentence.text if sentence else NO_PASSAGE
+        return Answer(question, sentence, citations, abstained=sentence is None, message=message, id=id)

@@ -165,8 +165,7 @@ def read_release(raw: str, headline: str | None = None) -> Release:
     lines = [line for line in normalise(raw).split("\n")]
     start, dateline_at = _body_start(lines, headline)
     menu = _menu_lines(lines)
-    body_lines = [line.strip() for i, line in enumerate(lines[start:], start) if line.strip()
-                  and not (i in menu and i != start)]
+    body_lines = [line.strip() for line in lines[start:] if line.strip()]
     footer_at = next((i for i, line in enumerate(body_lines) if i > 0 and _FOOTER.match(line)), None)
     body, footer = (body_lines, []) if footer_at is None else (body_lines[:footer_at], body_lines[footer_at:])
     about = _prose([line for i, line in enumerate(lines[:start]) if i not in menu or len(line.split()) >= 10])

@@ -1,0 +1,186 @@
+"""Measuring answers on a question set: ranks of the right release and passage, the chosen
+sentence, abstention, and time.
+
+A question set is JSONL, one question a line, in either of two shapes:
+
+    {"question": "...", "doc": "F34355", "answer": "a span of the fiche"}       (Service-Public)
+    {"id": "s01", "question": "...", "doc": "release.txt", "answer": "..."}     (ours; "q" also read)
+
+`doc` names the document by its path in the corpus or by that path without extension; a question
+whose `doc` and `answer` are null (or `"answerable": false`) is one the corpus cannot answer.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .documents import Document
+from .errors import QAError
+from .lexical import fold
+from .search import Hit
+
+CUTOFFS = (1, 5, 10)
+DEPTH = 10  # ranks beyond this count as not found
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    question: str
+    doc: str | None
+    answer: str | None
+
+    @property
+    def answerable(self) -> bool:
+        return self.doc is not None
+
+
+def read_questions(path: str | Path) -> list[Question]:
+    questions = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text = row.get("question", row.get("q"))
+                if not isinstance(text, str):
+                    raise KeyError("question")
+            except (ValueError, KeyError, AttributeError):
+                raise QAError(f"{path}, ligne {number} : attendu {{\"question\": …, \"doc\": …, \"answer\": …}}") from None
+            answerable = row.get("answerable", row.get("doc") is not None)
+            questions.append(Question(str(row.get("id", number)), text, row.get("doc") if answerable else None,
+                                      row.get("answer") if answerable else None))
+    return questions
+
+
+def _squeeze(text: str) -> str:
+    """Text compared for containment: folded, one space for any run of white space."""
+    return re.sub(r"\s+", " ", fold(text)).strip()
+
+
+def is_document(document: Document, name: str) -> bool:
+    return name in (document.id, document.source, document.source.rsplit(".", 1)[0],
+                    Path(document.source).stem)
+
+
+def contains(text: str, answer: str) -> bool:
+    return _squeeze(answer) in _squeeze(text)
+
+
+def answer_span(document: Document, answer: str) -> tuple[int, int] | None:
+    """Where the gold answer is in the document's text (white space and accents aside), if it is."""
+    pattern = r"\s+".join(re.escape(word) for word in answer.split())
+    match = re.search(pattern, document.text)
+    return (match.start(), match.end()) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    question: Question
+    doc_rank: int | None  # 1-based rank of the right document among distinct documents, within DEPTH
+    passage_rank: int | None  # 1-based rank of the first passage holding the answer, within DEPTH
+    sentence_correct: bool
+    abstained: bool
+    seconds: float
+
+
+def judge(question: Question, hits: list[Hit], answer, documents: dict[str, Document], seconds: float) -> Outcome:
+    doc_rank = passage_rank = None
+    if question.answerable:
+        seen: list[str] = []
+        for hit in hits:
+            if hit.passage.doc_id not in seen:
+                seen.append(hit.passage.doc_id)
+                if doc_rank is None and is_document(documents[hit.passage.doc_id], question.doc):
+                    doc_rank = len(seen)
+        doc_rank = doc_rank if doc_rank is not None and doc_rank <= DEPTH else None
+        if question.answer:
+            passage_rank = next((rank for rank, hit in enumerate(hits[:DEPTH], start=1)
+                                 if is_document(documents[hit.passage.doc_id], question.doc)
+                                 and contains(hit.passage.text, question.answer)), None)
+    sentence_correct = False
+    if question.answerable and question.answer and answer.sentence is not None:
+        document = documents[answer.sentence.doc_id]
+        if is_document(document, question.doc):
+            span = answer_span(document, question.answer)
+            sentence = answer.sentence
+            sentence_correct = (contains(sentence.text, question.answer) or
+                                (span is not None and span[0] < sentence.end and sentence.start < span[1]))
+    return Outcome(question, doc_rank, passage_rank, sentence_correct, answer.abstained, seconds)
+
+
+def _rank_metrics(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
+    metrics = {f"recall@{c}": sum(r is not None and r <= c for r in ranks) / n for c in CUTOFFS}
+    metrics["mrr@10"] = sum(1 / r for r in ranks if r is not None and r <= 10) / n
+    metrics["ndcg@10"] = sum(1 / math.log2(r + 1) for r in ranks if r is not None and r <= 10) / n
+    return metrics
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    mode: str
+    outcomes: list[Outcome]
+
+    def metrics(self) -> dict:
+        answerable = [o for o in self.outcomes if o.question.answerable]
+        with_span = [o for o in answerable if o.question.answer]
+        unanswerable = [o for o in self.outcomes if not o.question.answerable]
+        abstained = [o for o in self.outcomes if o.abstained]
+        times = sorted(o.seconds * 1000 for o in self.outcomes) or [0.0]
+        return {
+            "mode": self.mode,
+            "questions": len(self.outcomes),
+            "answerable": len(answerable),
+            "unanswerable": len(unanswerable),
+            "document": _rank_metrics([o.doc_rank for o in answerable]),
+            "passage": _rank_metrics([o.passage_rank for o in with_span]),
+            "sentence_accuracy": sum(o.sentence_correct for o in with_span) / (len(with_span) or 1),
+            "abstention": {
+                "precision": (sum(not o.question.answerable for o in abstained) / len(abstained)) if abstained else None,
+                "recall": (sum(o.abstained for o in unanswerable) / len(unanswerable)) if unanswerable else None,
+                "answerable_abstained": sum(o.abstained for o in answerable) / (len(answerable) or 1),
+            },
+            "ms": {"mean": statistics.fmean(times), "p50": times[len(times) // 2],
+                   "p95": times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)]},
+        }
+
+    def table(self) -> str:
+        m = self.metrics()
+        lines = [f"mode {m['mode']} : {m['questions']} questions ({m['answerable']} avec réponse, "
+                 f"{m['unanswerable']} sans réponse dans le corpus)",
+                 f"{'niveau':<10}" + "".join(f"{name:>11}" for name in m["document"])]
+        for level in ("document", "passage"):
+            lines.append(f"{level:<10}" + "".join(f"{value:>11.3f}" for value in m[level].values()))
+        abstention = m["abstention"]
+        fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
+        lines.append(f"phrase-réponse correcte : {m['sentence_accuracy']:.3f}")
+        lines.append(f"abstention : précision {fmt(abstention['precision'])}, rappel {fmt(abstention['recall'])}, "
+                     f"questions avec réponse abstenues {abstention['answerable_abstained']:.3f}")
+        lines.append(f"temps par question : moyenne {m['ms']['mean']:.1f} ms, p50 {m['ms']['p50']:.1f} ms, "
+                     f"p95 {m['ms']['p95']:.1f} ms")
+        return "\n".join(lines)
+
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if (o.question.answerable and (o.passage_rank != 1 or not o.sentence_correct
+                                                                        or o.abstained))
+                or (not o.question.answerable and not o.abstained)]
+
+
+def evaluate(assistant, questions: list[Question], mode: str | None = None, k: int = 5) -> Report:
+    """Ask every question; ranks come from the top passages, the answer from the usual k."""
+    mode = mode or assistant.settings.mode
+    depth = max(k, DEPTH * 3)
+    outcomes = []
+    for question in questions:
+        started = time.perf_counter()
+        hits = assistant.search(question.question, depth, mode)
+        answer = assistant.answer_from(question.question, hits[:k])
+        outcomes.append(judge(question, hits, answer, assistant.index.documents, time.perf_counter() - started))
+    return Report(mode, outcomes)
