@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import store
-from .answer import Answer, compose
+from .answer import AbstentionRule, Answer, compose, evidence
 from .embedding import Encoder, load_encoder
 from .errors import EmptyIndexError, IndexMissingError, QAError
 from .indexing import embedded_text
@@ -26,6 +26,7 @@ class Assistant:
         self.index = index
         self.encoder = encoder
         self.settings = settings
+        self.abstention = AbstentionRule()
         self.term_weights = TermWeights(passage.text for passage in index.passages)
         self.lexical = LexicalIndex(embedded_text(index.documents[passage.doc_id], passage)
                                     for passage in index.passages)
@@ -103,5 +104,8 @@ class Assistant:
     def answer_from(self, question: str, hits: list[Hit], id: str | None = None) -> Answer:
         """The answer sentence and citations for passages already found."""
         sentence, citations = compose(question, hits, self.index.documents, self.term_weights)
-        message = sentence.text if sentence else NO_PASSAGE
-        return Answer(question, sentence, citations, abstained=sentence is None, message=message, id=id)
+        support = evidence(set(terms(question)), hits, self.index.documents, self.term_weights)
+        if sentence is None or not self.abstention.answers(support):
+            return Answer(question, None, citations, abstained=True, message=NO_PASSAGE, id=id, evidence=support)
+        return Answer(question, sentence, citations, abstained=False, message=sentence.text, id=id,
+                      evidence=support)
