@@ -2,7 +2,8 @@
 
 Elisions are stripped (l', qu', jusqu'…), accents folded (« ete aides » meets « été aidés »),
 stop words dropped, words reduced by the French Snowball stemmer, and numbers kept whole
-whatever their spacing (« 13 000 » and « 13000 » give the same term).
+whatever their spacing (« 13 000 » and « 13000 » give the same term), percentages (« 135% ») and
+telephone numbers (« +223 92 40 49 21 ») as single terms.
 """
 from __future__ import annotations
 
@@ -29,7 +30,11 @@ the of and to in is are was were what which who whom how many much did does do f
 
 # A number: digits with optional thousands groups separated by spaces (incl. no-break) or dots, and decimals.
 _NUMBER = r"\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?(?!\d)|\d+(?:[.,]\d+)?"
-_TOKEN = re.compile(rf"(?:{_NUMBER})%?|[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+# A telephone number: an optional +country code, then four or more pairs of digits (« +223 92 40 49 21 »).
+_PHONE = r"(?:\+(?P<country>\d{1,3})[ \u00a0\u202f.]?)?(?P<national>(?:\d{2}[ \u00a0\u202f.]){3,}\d{2})(?!\d)"
+_TOKEN = re.compile(rf"(?P<phone>{_PHONE})|(?:{_NUMBER})(?:[ \u00a0\u202f]?%)?|[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+_SEPARATORS = re.compile(r"[ \u00a0\u202f.]")
+_THOUSANDS = re.compile(r"[ \u00a0\u202f.](?=\d{3}(?!\d))|[\u00a0\u202f](?=%)")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "`": "'"})
 _ELISION = re.compile(r"\b(?:%s)'(?=\w)" % "|".join(ELISIONS), re.IGNORECASE)
 _STEMMER = Stemmer.Stemmer("french")
@@ -56,8 +61,14 @@ def terms(text: str) -> list[str]:
     out = []
     for match in _TOKEN.finditer(text):
         token = match.group(0)
+        if match.group("phone"):
+            national = _SEPARATORS.sub("", match.group("national"))
+            out.append(national)
+            if match.group("country"):
+                out.append(match.group("country") + national)
+            continue
         if token[0].isdigit():
-            out.append(re.sub(r"[ \u00a0\u202f.]", "", token).replace(",", "."))
+            out.append(_THOUSANDS.sub("", token).replace(",", ".").replace(" ", ""))
             continue
         for word in token.lower().split("-"):
             if len(word) > 1 and fold(word) not in STOP_WORDS:
