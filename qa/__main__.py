@@ -29,7 +29,7 @@ def ensure_index(settings: Settings, rebuild: bool = False):
     encoder = load_encoder(settings.model, settings.backend)
     if not rebuild and is_up_to_date(settings, encoder.info):
         return None
-    return build_index(settings, encoder, progress=print_progress)
+    return build_index(settings, encoder, progress=print_progress, rebuild=rebuild)
 
 
 def cmd_index(args) -> int:
@@ -40,8 +40,8 @@ def cmd_index(args) -> int:
         manifest = store.read_manifest(settings.index)
         print(f"Index à jour : {len(manifest['documents'])} documents, {manifest['passage_count']} passages "
               f"(rien à refaire ; --rebuild pour tout reconstruire).")
-        for source, reason in manifest.get("skipped", {}).items():
-            print(f"  ignoré   {source}  : {reason}")
+        for source, skipped in manifest.get("skipped", {}).items():
+            print(f"  ignoré   {source}  : {skipped['reason']}")
     else:
         print(report.summary())
     return 0

@@ -34,6 +34,7 @@ class Document:
 class Skipped:
     source: str
     reason: str
+    sha256: str = ""  # of the file as it was when skipped: a fixed file is read again
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +148,41 @@ def describe(error: Exception) -> str:
     return str(error)
 
 
-def read_corpus(corpus: Path, max_bytes: int) -> tuple[list[Document], list[Skipped]]:
-    """Every readable document of the corpus, and every skipped file with its reason."""
-    documents, skipped = [], []
+def file_digest(file: CorpusFile, max_bytes: int) -> str:
+    """What decides whether a file changed: the hash of its bytes and of its sidecar metadata.
+    Files not read (ignored, too large, unreadable) get a digest of their state instead."""
+    if file.ignored:
+        return "ignored"
+    try:
+        info = os.stat(file.path)
+        if info.st_size > max_bytes:
+            return f"too-large:{info.st_size}:{info.st_mtime_ns}"
+        digest = hashlib.sha256(file.path.read_bytes())
+        if file.sidecar is not None:
+            digest.update(file.sidecar.read_bytes())
+        return digest.hexdigest()
+    except OSError as error:
+        return f"unreadable:{error.errno}"
+
+
+def read_corpus(corpus: Path, max_bytes: int, known: dict[str, Document] | None = None,
+                ) -> tuple[list[Document], list[Skipped], list[str]]:
+    """Every readable document of the corpus, every skipped file with its reason, and the sources
+    reused from `known` (documents whose files have not changed since: not read again)."""
+    documents, skipped, reused = [], [], []
+    known = known or {}
     for file in list_corpus(corpus):
+        digest = file_digest(file, max_bytes)
+        previous = known.get(file.source)
+        if previous is not None and previous.sha256 == digest:
+            documents.append(previous)
+            reused.append(file.source)
+            continue
         try:
             documents.append(read_document(file, max_bytes))
         except (UnreadableFile, OSError) as error:
-            skipped.append(Skipped(file.source, describe(error)))
-    return documents, skipped
+            skipped.append(Skipped(file.source, describe(error), digest))
+        except Exception as error:  # a parser's own bug must not stop the corpus
+            skipped.append(Skipped(file.source, f"erreur de lecture inattendue ({type(error).__name__}: {error})",
+                                   digest))
+    return documents, skipped, reused

@@ -1,4 +1,10 @@
-"""From the files of corpus/ to a live index: read, cut into passages, embed, store."""
+"""From the files of corpus/ to a live index: read, cut into passages, embed, store — incrementally.
+
+A build reuses what the live index already holds: a file whose content hash has not changed is not
+read again, and a passage whose text (with its header) was already embedded by the same encoder
+keeps its vector. So adding one release costs the embedding of that release; changing the chunking
+or the text pipeline changes the passages, and what changed is embedded again, automatically.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -6,11 +12,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
+
 from . import store
 from .boilerplate import repeated_sentences
 from .chunking import Passage, passages as cut_passages
-from .documents import Document, Skipped, list_corpus, read_corpus
+from .documents import Document, Skipped, file_digest, list_corpus, read_corpus
 from .embedding import Encoder, EncoderInfo
+from .errors import QAError
 from .settings import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -22,7 +31,12 @@ class BuildReport:
     passages_by_doc: dict[str, int]
     skipped: list[Skipped]
     seconds: float
-    built: bool = True
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    embedded: int = 0  # passages embedded by this build
+    reused: int = 0  # passages whose vectors came from the previous build
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -31,13 +45,18 @@ class BuildReport:
 
     def summary(self) -> str:
         """The table `qa index` prints and the app shows."""
-        lines = []
-        verb = "Index construit" if self.built else "Index à jour, rien à refaire"
-        lines.append(f"{verb} : {len(self.documents)} documents, {self.passage_count} passages, "
-                     f"{self.seconds:.1f} s.")
+        lines = [f"Index construit : {len(self.documents)} documents, {self.passage_count} passages, "
+                 f"{self.seconds:.1f} s.",
+                 f"  {len(self.added)} ajoutés, {len(self.updated)} modifiés, {len(self.removed)} retirés, "
+                 f"{len(self.unchanged)} inchangés ; {self.embedded} passages vectorisés, {self.reused} repris."]
+        lines.extend(f"  note : {note}" for note in self.notes)
+        status = {**{s: "ajouté" for s in self.added}, **{s: "modifié" for s in self.updated}}
         for document in self.documents:
-            lines.append(f"  indexé   {document.source}  ({self.passages_by_doc.get(document.id, 0)} passages)")
+            lines.append(f"  indexé   {document.source}  ({self.passages_by_doc.get(document.id, 0)} passages)"
+                         + (f"  [{status[document.source]}]" if document.source in status else ""))
             lines.extend(f"           ! {notice}" for notice in document.notices)
+        for source in self.removed:
+            lines.append(f"  retiré   {source}")
         for skipped in self.skipped:
             lines.append(f"  ignoré   {skipped.source}  : {skipped.reason}")
         return "\n".join(lines)
@@ -51,38 +70,62 @@ def embedded_text(document: Document, passage: Passage) -> str:
     return passage.text
 
 
-def corpus_fingerprint(settings: Settings) -> dict[str, str]:
-    """Path → content hash of every file the corpus offers (read or not)."""
-    return {f.source: hashlib.sha256(f.path.read_bytes()).hexdigest()
-            for f in list_corpus(settings.corpus) if f.path.is_file()}
+def passage_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def is_up_to_date(settings: Settings, encoder_info) -> bool:
+def corpus_state(settings: Settings) -> dict[str, str]:
+    """Path → content digest of every file the corpus offers (read or not)."""
+    return {f.source: file_digest(f, settings.max_file_bytes) for f in list_corpus(settings.corpus)}
+
+
+def manifest_state(manifest: dict) -> dict[str, str]:
+    state = {doc["source"]: doc["sha256"] for doc in manifest["documents"].values()}
+    state.update({source: skipped["sha256"] for source, skipped in manifest.get("skipped", {}).items()})
+    return state
+
+
+def is_up_to_date(settings: Settings, encoder_info: EncoderInfo | None) -> bool:
     """True when the live index was built from exactly these files, with this encoder and chunking."""
     manifest = store.read_manifest(settings.index)
     if manifest is None or manifest.get("format_version") != store.FORMAT_VERSION:
         return False
-    indexed = {doc["source"]: doc["sha256"] for doc in manifest["documents"].values()}
-    known = set(indexed) | set(manifest.get("skipped", {}))
+    if manifest["chunking"] != settings.chunking():
+        return False
+    if encoder_info is not None and not EncoderInfo(**manifest["encoder"]).compatible(encoder_info):
+        return False
+    return corpus_state(settings) == manifest_state(manifest)
+
+
+def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.StoredIndex | None:
+    """The live build, when its documents and vectors can be reused by this encoder."""
     try:
-        fingerprint = corpus_fingerprint(settings)
-    except OSError:
-        return False
-    if set(fingerprint) != known:
-        return False
-    if any(indexed[source] != digest for source, digest in fingerprint.items() if source in indexed):
-        return False
-    return (manifest["chunking"] == settings.chunking()
-            and (encoder_info is None or EncoderInfo(**manifest["encoder"]).compatible(encoder_info)))
+        previous = store.load(settings.index, encoder.info)
+    except QAError as error:
+        if store.read_manifest(settings.index) is not None:
+            notes.append("l'index précédent (autre format, autre encodeur ou fichier endommagé) n'est pas "
+                         "réutilisé : tout est recalculé")
+        return None
+    return previous
 
 
-def build_index(settings: Settings, encoder: Encoder, progress: Progress | None = None) -> BuildReport:
-    """Read the corpus, embed every passage, and switch the live index to the new build."""
+def build_index(settings: Settings, encoder: Encoder, progress: Progress | None = None,
+                rebuild: bool = False) -> BuildReport:
+    """Bring the index up to date with the corpus and switch the live index to the new build.
+
+    Unless `rebuild`, unchanged files are not read again and passages already embedded keep their
+    vectors. The live index keeps serving until the new build is complete.
+    """
     started = time.perf_counter()
+    notes: list[str] = []
     with store.build_lock(settings.index):
-        documents, skipped = read_corpus(settings.corpus, settings.max_file_bytes)
+        previous = None if rebuild else _previous(settings, encoder, notes)
+        known = previous.documents if previous else {}
+        documents, skipped, reused_files = read_corpus(settings.corpus, settings.max_file_bytes,
+                                                       known={d.source: d for d in known.values()})
         if progress:
             progress("lecture", len(documents), len(documents) + len(skipped))
+
         all_passages: list[Passage] = []
         texts: list[str] = []
         repeated = repeated_sentences(documents)
@@ -91,12 +134,38 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
                                         settings.overlap_sentences, exclude=repeated.get(document.id, ())):
                 all_passages.append(passage)
                 texts.append(embedded_text(document, passage))
-        vectors = encoder.encode_passages(
-            texts, progress=(lambda done, total: progress("vecteurs", done, total)) if progress else None)
+
+        vectors = np.empty((len(texts), encoder.info.dim), dtype=np.float32)
+        keys = [passage_key(text) for text in texts]
+        old_rows = {}
+        if previous is not None:
+            old_vectors = store.load_vectors(previous)
+            for row, passage in enumerate(previous.passages):
+                old_rows[passage_key(embedded_text(previous.documents[passage.doc_id], passage))] = old_vectors[row]
+        missing = [i for i, key in enumerate(keys) if key not in old_rows]
+        for i, key in enumerate(keys):
+            if key in old_rows:
+                vectors[i] = old_rows[key]
+        if missing:
+            fresh = encoder.encode_passages(
+                [texts[i] for i in missing],
+                progress=(lambda done, total: progress("vecteurs", done, total)) if progress else None)
+            vectors[missing] = fresh
+
+        before = {d.source: d.sha256 for d in known.values()}
+        now = {d.source: d.sha256 for d in documents}
+        changes = {
+            "added": sorted(set(now) - set(before)),
+            "updated": sorted(s for s in now if s in before and before[s] != now[s]),
+            "removed": sorted(set(before) - set(now)),
+            "unchanged": sorted(s for s in now if before.get(s) == now[s]),
+        }
         seconds = time.perf_counter() - started
         store.write_build(settings.index, documents, all_passages, vectors, encoder.info,
-                          settings.chunking(), skipped, seconds)
+                          settings.chunking(), skipped, seconds,
+                          changes={name: len(sources) for name, sources in changes.items()})
     counts: dict[str, int] = {}
     for passage in all_passages:
         counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
-    return BuildReport(documents, counts, skipped, time.perf_counter() - started)
+    return BuildReport(documents, counts, skipped, time.perf_counter() - started, embedded=len(missing),
+                       reused=len(texts) - len(missing), notes=notes, **changes)

@@ -26,8 +26,8 @@ from .documents import Document, Skipped
 from .embedding import EncoderInfo
 from .errors import EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
 
-FORMAT_VERSION = 2
-DATA_FILES = ("dense.faiss", "passages.jsonl", "documents.jsonl")
+FORMAT_VERSION = 3
+DATA_FILES = ("dense.faiss", "vectors.npy", "passages.jsonl", "documents.jsonl")
 KEEP_BUILDS = 2
 
 
@@ -99,7 +99,8 @@ def build_lock(index_dir: Path):
 
 
 def write_build(index_dir: Path, documents: list[Document], passages: list[Passage], vectors: np.ndarray,
-                encoder: EncoderInfo, chunking: dict, skipped: list[Skipped], seconds: float) -> Path:
+                encoder: EncoderInfo, chunking: dict, skipped: list[Skipped], seconds: float,
+                changes: dict | None = None) -> Path:
     """Write a complete build beside the live one, then make it live. Returns the build folder."""
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -112,6 +113,11 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
         dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
     faiss.write_index(dense, str(staging / "dense.faiss"))
     _fsync(staging / "dense.faiss")
+    with open(staging / "vectors.npy", "wb") as handle:
+        np.save(handle, np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(passages), encoder.dim),
+                allow_pickle=False)
+        handle.flush()
+        os.fsync(handle.fileno())
     _write_jsonl(staging / "passages.jsonl", (asdict(p) for p in passages))
     _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in documents))
 
@@ -129,7 +135,8 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
         "passage_count": len(passages),
         "documents": {d.id: {"source": d.source, "sha256": d.sha256, "passages": counts.get(d.id, 0)}
                       for d in documents},
-        "skipped": {s.source: s.reason for s in skipped},
+        "skipped": {s.source: {"reason": s.reason, "sha256": s.sha256} for s in skipped},
+        "changes": changes or {},
         "checksums": {f: _sha256(staging / f) for f in DATA_FILES},
     }
     manifest_path = staging / "manifest.json"
@@ -191,3 +198,14 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
     if dense.ntotal != len(passages) or dense.d != built_with.dim:
         raise IndexCorruptError(build, f"{dense.ntotal} vecteurs pour {len(passages)} passages")
     return StoredIndex(build, manifest, documents, passages, dense)
+
+
+def load_vectors(index: StoredIndex) -> np.ndarray:
+    """The passage vectors of a build, in passage order (to reuse them in the next build)."""
+    try:
+        vectors = np.load(index.path / "vectors.npy", allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise IndexCorruptError(index.path / "vectors.npy", error) from None
+    if vectors.shape != (len(index.passages), index.encoder.dim):
+        raise IndexCorruptError(index.path / "vectors.npy", f"forme {vectors.shape}")
+    return vectors
