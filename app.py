@@ -4,13 +4,16 @@
 
 On start the index is built (or brought up to date) from the corpus, with progress on the
 terminal, then the chat is served at http://127.0.0.1:7860 (GRADIO_SERVER_NAME and
-GRADIO_SERVER_PORT are honoured when --host and --port are not given).
+GRADIO_SERVER_PORT are honoured when --host and --port are not given). Releases added from the
+« Ajouter des documents » tab, or copied into the corpus and taken in with « Réindexer », are
+indexed incrementally and answered at once, without a restart.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import threading
+from pathlib import Path
 
 import gradio as gr
 
@@ -19,43 +22,109 @@ from qa.answer import Answer
 from qa.assistant import Assistant
 from qa.display import answer_html, inert
 from qa.errors import QAError
+from qa.formats import FORMATS, UnreadableFile
+from qa.indexing import BuildReport, build_index
+from qa.search import Filter
 from qa.settings import Settings
+from qa.uploads import add_to_corpus
 
 TITLE = "Communiqués de presse de l'OIM : questions et sources"
-INTRO = ("Posez une question en français : la réponse est la phrase d'un communiqué qui y répond, "
-         "suivie des passages qui la justifient, numérotés pour être cités.")
+INTRO = ("Posez une question : la réponse est la phrase d'un communiqué qui y répond, suivie des passages "
+         "qui la justifient, numérotés pour être cités. Les sources sont en français ; une question posée "
+         "en anglais reçoit des passages en français.")
 EXAMPLES = [
     "Combien de migrants maliens sont rentrés volontairement du Niger depuis 2017 ?",
     "Quel était le thème de la Journée internationale des migrants 2024 ?",
     "Qui a présidé la cérémonie à Ségou ?",
     "Combien d'États membres compte l'OIM ?",
 ]
-NOTHING_INDEXED = ("Aucun document n'est encore indexé : ajoutez des communiqués dans le dossier du corpus, "
-                   "puis lancez « python -m qa index » (no document is indexed yet).")
+NOTHING_INDEXED = ("Aucun document n'est encore indexé : ajoutez des communiqués (onglet « Ajouter des documents » "
+                   "ou dossier du corpus, puis « Réindexer ») (no document is indexed yet).")
 CSS = """
 .citation { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
 .citation-meta { font-size: 0.85em; opacity: 0.8; }
+.citation-meta progress { width: 80px; height: 8px; vertical-align: middle; }
 .citation-text { margin-top: 4px; }
 .citation mark { background: #fde68a; color: inherit; }
+.citation .cited-passage { background: #e0f2fe; }
+.citation .release-text { max-height: 320px; overflow-y: auto; border-top: 1px dashed #bbb; margin-top: 4px;
+                          padding-top: 4px; white-space: pre-wrap; }
+.citation .reference { font-size: 0.9em; margin: 4px 0; user-select: all; }
+"""
+# Opening a citation scrolls its passage into view inside the release.
+JS = """
+() => {
+  document.addEventListener('toggle', (event) => {
+    const details = event.target;
+    if (details.open && details.classList && details.classList.contains('citation-full')) {
+      const mark = details.querySelector('.cited-passage');
+      if (mark) mark.scrollIntoView({block: 'center'});
+    }
+  }, true);
+}
 """
 
 
 class Service:
-    """The assistant behind the chat, opened on first use and shared by every session."""
+    """The assistant behind the chat, shared by every session, following the live index.
+
+    Questions are answered by the index that is live when they arrive; a new build (from this app
+    or from `python -m qa index`) is picked up by the next question, without a restart.
+    """
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._assistant: Assistant | None = None
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self.last_report: str = ""
 
     def assistant(self) -> Assistant:
         with self._lock:
-            if self._assistant is None:
-                self._assistant = Assistant.open(settings=self.settings)
+            live = store.current_build(self.settings.index)
+            if self._assistant is None or self._assistant.index.path != live:
+                encoder = self._assistant.encoder if self._assistant is not None else None
+                self._assistant = Assistant.open(settings=self.settings, encoder=encoder)
             return self._assistant
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        return self.assistant().ask(question, k=k)
+    def ask(self, question: str, k: int | None = None, where: Filter | None = None) -> Answer:
+        return self.assistant().ask(question, k=k, where=where)
+
+    def encoder(self):
+        """The encoder of the live index (loaded once), or the configured one when there is none."""
+        try:
+            return self.assistant().encoder
+        except QAError:
+            from qa.embedding import load_encoder
+            return load_encoder(self.settings.model, self.settings.backend)
+
+    def reindex(self, progress=None) -> BuildReport:
+        """Bring the index up to date with the corpus (incrementally); one build at a time."""
+        if not self._build_lock.acquire(blocking=False):
+            raise QAError("Une indexation est déjà en cours ; réessayez dans un instant (indexing in progress).")
+        try:
+            report = build_index(self.settings, self.encoder(), progress=progress)
+            self.last_report = report.summary()
+            return report
+        finally:
+            self._build_lock.release()
+
+    def documents(self) -> list[list]:
+        """Rows for the Sources tab: title, date, place, file, passages."""
+        manifest = store.read_manifest(self.settings.index)
+        if manifest is None:
+            return []
+        try:
+            documents = self.assistant().index.documents
+        except QAError:
+            return []
+        counts = {doc_id: entry["passages"] for doc_id, entry in manifest["documents"].items()}
+        rows = [[d.title or "", d.date or "", d.place or "", d.source, counts.get(d.id, 0)]
+                for d in documents.values()]
+        return sorted(rows, key=lambda row: (row[1], row[3]), reverse=True)
+
+    def sources(self) -> list[str]:
+        return sorted(row[3] for row in self.documents())
 
     def status(self) -> str:
         manifest = store.read_manifest(self.settings.index)
@@ -64,16 +133,48 @@ class Service:
         return (f"{len(manifest['documents'])} communiqués indexés, {manifest['passage_count']} passages "
                 f"(modèle {manifest['encoder']['model']}).")
 
+    def report(self) -> str:
+        if self.last_report:
+            return self.last_report
+        manifest = store.read_manifest(self.settings.index)
+        if manifest is None:
+            return "Aucune indexation pour l'instant."
+        lines = [f"Dernière indexation : {manifest['built_at']}, {len(manifest['documents'])} documents, "
+                 f"{manifest['passage_count']} passages, {manifest['build_seconds']:.1f} s."]
+        lines += [f"  ignoré   {source}  : {entry['reason']}" for source, entry in manifest.get("skipped", {}).items()]
+        return "\n".join(lines)
+
+
+def _progress_callback(progress: gr.Progress):
+    labels = {"lecture": "Lecture des fichiers", "vecteurs": "Calcul des vecteurs"}
+
+    def report(stage: str, done: int, total: int) -> None:
+        progress((done, total) if total else None, desc=labels.get(stage, stage))
+    return report
+
+
+def _date_bound(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    import datetime as dt
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise gr.Error(f"Date invalide « {value} » : écrivez-la AAAA-MM-JJ, par exemple 2024-12-19.") from None
+
 
 def build_ui(service: Service) -> gr.Blocks:
     """The Blocks app; nothing is loaded until the first question."""
 
-    def respond(question: str, history: list, k: float):
+    def respond(question: str, history: list, k: float, sources: list[str], date_from: str, date_to: str):
         history = list(history or [])
         question = (question or "").strip()
         history.append({"role": "user", "content": inert(question) if question else "…"})
+        where = Filter(frozenset(sources) if sources else None, _date_bound(date_from), _date_bound(date_to))
         try:
-            reply = answer_html(service.ask(question, k=int(k)))
+            answer = service.ask(question, k=int(k), where=where)
+            reply = answer_html(answer, service.assistant().index.documents if answer.citations else None)
         except QAError as error:
             reply = f"<p>{inert(str(error))}</p>"
         history.append({"role": "assistant", "content": reply})
@@ -86,23 +187,77 @@ def build_ui(service: Service) -> gr.Blocks:
         except QAError as error:
             raise gr.Error(str(error)) from None
 
+    def refreshed():
+        return (service.status(), gr.update(choices=service.sources()), service.documents(), service.report())
+
+    def reindex(progress=gr.Progress()):
+        try:
+            service.reindex(_progress_callback(progress))
+        except QAError as error:
+            raise gr.Error(str(error)) from None
+        return refreshed()
+
+    def upload(files, progress=gr.Progress()):
+        if not files:
+            raise gr.Error("Choisissez d'abord un ou plusieurs fichiers.")
+        lines = []
+        for path in files:
+            path = Path(path)
+            try:
+                added = add_to_corpus(service.settings.corpus, path, path.name, service.settings.max_file_bytes)
+                lines.append(f"  {added.status:<13} {added.source}"
+                             + (f"  (envoyé sous le nom {path.name})" if added.source != path.name else ""))
+            except (UnreadableFile, OSError) as error:
+                lines.append(f"  refusé        {path.name} : {error}")
+        try:
+            service.reindex(_progress_callback(progress))
+        except QAError as error:
+            raise gr.Error(str(error)) from None
+        service.last_report = "Fichiers reçus :\n" + "\n".join(lines) + "\n\n" + service.last_report
+        return (*refreshed(), None)
+
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\n{INTRO}")
-        status = gr.Markdown(service.status())
-        chat = gr.Chatbot(label="Conversation", height=560, sanitize_html=True,
-                          placeholder="Les réponses et leurs sources s'affichent ici.")
-        with gr.Row():
-            question = gr.Textbox(label="Votre question", placeholder="Posez votre question en français…",
-                                  scale=5, autofocus=True, max_length=service.settings.max_question_chars * 50)
-            send = gr.Button("Envoyer", variant="primary", scale=1)
-        k = gr.Slider(1, 10, value=service.settings.k, step=1, label="Nombre de passages cités")
-        gr.Examples(EXAMPLES, inputs=question, label="Exemples de questions")
-        clear = gr.Button("Effacer la conversation", variant="secondary")
+        status = gr.Markdown(service.status(), elem_id="status")
+        with gr.Tabs():
+            with gr.Tab("Questions", id="questions"):
+                chat = gr.Chatbot(label="Conversation", height=560, sanitize_html=True, elem_id="chat",
+                                  placeholder="Les réponses et leurs sources s'affichent ici.")
+                with gr.Row():
+                    question = gr.Textbox(label="Votre question", placeholder="Posez votre question en français…",
+                                          scale=5, autofocus=True, elem_id="question",
+                                          max_length=service.settings.max_question_chars * 50)
+                    send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="send")
+                with gr.Accordion("Filtres", open=False):
+                    k = gr.Slider(1, 10, value=service.settings.k, step=1, label="Nombre de passages cités")
+                    releases = gr.Dropdown(choices=[], multiselect=True, label="Communiqués (tous si vide)")
+                    with gr.Row():
+                        date_from = gr.Textbox(label="Depuis le (AAAA-MM-JJ)", placeholder="2021-01-01")
+                        date_to = gr.Textbox(label="Jusqu'au (AAAA-MM-JJ)", placeholder="2024-12-31")
+                gr.Examples(EXAMPLES, inputs=question, label="Exemples de questions")
+                clear = gr.Button("Effacer la conversation", variant="secondary")
+            with gr.Tab("Ajouter des documents", id="upload"):
+                gr.Markdown(f"Formats acceptés : {', '.join(FORMATS)} ; au plus "
+                            f"{service.settings.max_file_bytes / 1e6:g} Mo par fichier. Un fichier au nom déjà pris "
+                            f"est enregistré sous un autre nom, jamais écrasé.")
+                files = gr.File(label="Communiqués", file_count="multiple", file_types=list(FORMATS),
+                                type="filepath", elem_id="upload-files")
+                add = gr.Button("Ajouter et indexer", variant="primary", elem_id="add")
+            with gr.Tab("Sources", id="sources"):
+                table = gr.Dataframe(headers=["Titre", "Date", "Lieu", "Fichier", "Passages"],
+                                     value=[], interactive=False, wrap=True, label="Communiqués indexés")
+                reindex_button = gr.Button("Réindexer", elem_id="reindex")
+                gr.Markdown("« Réindexer » prend en compte les fichiers copiés à la main dans le dossier du corpus.")
+            report = gr.Textbox(label="Dernière indexation", lines=8, interactive=False, elem_id="report")
 
+        inputs = [question, chat, k, releases, date_from, date_to]
         for trigger in (question.submit, send.click):
-            trigger(respond, [question, chat, k], [question, chat], api_visibility="private")
+            trigger(respond, inputs, [question, chat], api_visibility="private", show_progress="minimal")
         clear.click(lambda: [], None, chat, api_visibility="private")
-        demo.load(service.status, None, status, api_visibility="private")
+        outputs = [status, releases, table, report]
+        reindex_button.click(reindex, None, outputs, api_visibility="private")
+        add.click(upload, files, [*outputs, files], api_visibility="private")
+        demo.load(refreshed, None, outputs, api_visibility="private")
         gr.api(ask, api_name="ask")
     return demo
 
@@ -117,13 +272,14 @@ def main(settings: Settings | None = None, host: str | None = None, port: int | 
     except QAError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 1
+    service = Service(settings)
     if report is not None:
         print(report.summary())
-    service = Service(settings)
+        service.last_report = report.summary()
     demo = build_ui(service)
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, theme=gr.themes.Soft(),
-                css=CSS)
+                css=CSS, js=JS)
     return 0
 
 

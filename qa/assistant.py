@@ -11,7 +11,7 @@ from .embedding import Encoder, load_encoder
 from .errors import EmptyIndexError, IndexMissingError, QAError
 from .indexing import embedded_text
 from .lexical import TermWeights, terms
-from .search import MODES, Hit, LexicalIndex, dense_search, hybrid_search, lexical_search
+from .search import MODES, Filter, Hit, LexicalIndex, dense_search, hybrid_search, lexical_search
 from .settings import DEFAULT_MODEL, Settings
 
 EMPTY_QUESTION = "Posez une question sur les communiqués, par exemple : « Où a été célébrée la Journée internationale des migrants 2024 ? »"
@@ -53,8 +53,10 @@ class Assistant:
     def passage_count(self) -> int:
         return len(self.index.passages)
 
-    def search(self, question: str, k: int, mode: str | None = None, timings: dict | None = None) -> list[Hit]:
-        """The k best passages for a question, best first (hybrid, dense or lexical retrieval)."""
+    def search(self, question: str, k: int, mode: str | None = None, timings: dict | None = None,
+               where: Filter | None = None) -> list[Hit]:
+        """The k best passages for a question, best first (hybrid, dense or lexical retrieval),
+        among the releases `where` allows."""
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise QAError(f"mode inconnu « {mode} » (choose one of {', '.join(MODES)})")
@@ -65,7 +67,7 @@ class Assistant:
         question_terms = terms(query)
         if mode == "lexical":
             started = time.perf_counter()
-            hits = lexical_search(self.index, self.lexical, question_terms, k)
+            hits = lexical_search(self.index, self.lexical, question_terms, k, where)
             timings["search_ms"] = (time.perf_counter() - started) * 1000
             return hits
         started = time.perf_counter()
@@ -73,16 +75,17 @@ class Assistant:
         timings["encode_ms"] = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         if mode == "dense":
-            hits = dense_search(self.index, vector, k)
+            hits = dense_search(self.index, vector, k, where)
         else:
-            hits = hybrid_search(self.index, self.lexical, vector, question_terms, k)
+            hits = hybrid_search(self.index, self.lexical, vector, question_terms, k, where=where)
         timings["search_ms"] = (time.perf_counter() - started) * 1000
         return hits
 
-    def ask(self, question: str, k: int | None = None, id: str | None = None, mode: str | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, id: str | None = None, mode: str | None = None,
+            where: Filter | None = None) -> Answer:
         """The supporting sentence and the k best passages for a question (k capped at the index size).
 
-        mode: hybrid (default), dense or lexical retrieval.
+        mode: hybrid (default), dense or lexical retrieval; where: only some releases (files, dates).
         """
         k = self.settings.k if k is None else max(1, int(k))
         question = (question or "").strip()
@@ -91,7 +94,7 @@ class Assistant:
         truncated = len(question) > self.settings.max_question_chars
         query = question[:self.settings.max_question_chars]
         timings: dict[str, float] = {}
-        hits = self.search(query, k, mode, timings)
+        hits = self.search(query, k, mode, timings, where)
         started = time.perf_counter()
         answer = self.answer_from(query, hits, id=id)
         timings["answer_ms"] = (time.perf_counter() - started) * 1000

@@ -6,38 +6,80 @@ text and never runs or fetches anything.
 """
 from __future__ import annotations
 
-import html
-
 from .answer import Answer, Citation
+from .documents import Document
 
-# Characters that Markdown would read as syntax once HTML escaping is undone by the renderer.
-_MARKDOWN = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|~$:"}
+# Every character HTML or Markdown could read as markup, written as an entity (one pass, so the
+# entities themselves are never escaped again).
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+             **{c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|~$:="}}
 
 
 def inert(text: str) -> str:
     """Text as HTML that neither an HTML nor a Markdown renderer turns into markup."""
-    escaped = html.escape(text, quote=True)
-    return "".join(_MARKDOWN.get(c, c) for c in escaped).replace("\n", "<br>")
+    return "".join(_ENTITIES.get(c, c) for c in text).replace("\n", "<br>")
 
 
 def percent(score: float) -> str:
     return f"{max(0.0, min(1.0, score)) * 100:.0f} %"
 
 
-def citation_html(citation: Citation) -> str:
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+ORGANISATION = "Organisation internationale pour les migrations (OIM)"
+
+
+def french_date(iso: str | None) -> str | None:
+    if not iso:
+        return None
+    year, month, day = (int(part) for part in iso.split("-"))
+    return f"{'1er' if day == 1 else day} {MONTHS[month - 1]} {year}"
+
+
+def reference(citation: Citation, url: str | None = None) -> str:
+    """A reference ready to paste: « Title », organisation, place, date, file or address."""
+    parts = [f"« {citation.title} »" if citation.title else None, ORGANISATION, citation.place,
+             french_date(citation.date), url or citation.source]
+    return ", ".join(part for part in parts if part) + "."
+
+
+def _marked(text: str, start: int, end: int, css: str = "") -> str:
+    attribute = f' class="{css}"' if css else ""
+    return inert(text[:start]) + f"<mark{attribute}>" + inert(text[start:end]) + "</mark>" + inert(text[end:])
+
+
+def release_html(citation: Citation, document: Document) -> str:
+    """The whole release, the cited passage marked and the supporting sentence marked inside it."""
+    text = document.text
+    sentence_start = citation.start + citation.highlight[0]
+    sentence_end = citation.start + citation.highlight[1]
+    return (inert(text[:citation.start]) + '<span class="cited-passage">'
+            + _marked(text[citation.start:citation.end], sentence_start - citation.start,
+                      sentence_end - citation.start)
+            + "</span>" + inert(text[citation.end:]))
+
+
+def citation_html(citation: Citation, document: Document | None = None) -> str:
     start, end = citation.highlight
-    text = citation.text
-    passage = inert(text[:start]) + "<mark>" + inert(text[start:end]) + "</mark>" + inert(text[end:])
-    meta = " · ".join(inert(part) for part in (citation.date, citation.place, citation.source) if part)
+    meta = " · ".join(inert(part) for part in (french_date(citation.date), citation.place, citation.source) if part)
     title = inert(citation.title or citation.source)
-    return (f'<div class="citation" id="citation-{citation.rank}">'
+    score = max(0.0, min(1.0, citation.score))
+    card = (f'<div class="citation" id="citation-{citation.rank}">'
             f'<div class="citation-head"><b>[{citation.rank}] {title}</b></div>'
-            f'<div class="citation-meta">{meta} · pertinence {percent(citation.score)}</div>'
-            f'<div class="citation-text">{passage}</div></div>')
+            f'<div class="citation-meta">{meta} · pertinence {percent(score)} '
+            f'<progress class="score" max="100" value="{score * 100:.0f}"></progress></div>'
+            f'<div class="citation-text">{_marked(citation.text, start, end)}</div>')
+    if document is not None:
+        card += (f'<details class="citation-full"><summary>Voir le communiqué entier et la référence</summary>'
+                 f'<div class="reference">Référence : {inert(reference(citation, document.url))}</div>'
+                 f'<div class="release-text">{release_html(citation, document)}</div></details>')
+    return card + "</div>"
 
 
-def answer_html(answer: Answer) -> str:
-    """The chat bubble: the answer with its [n] markers, then the citations that support it."""
+def answer_html(answer: Answer, documents: dict[str, Document] | None = None) -> str:
+    """The chat bubble: the answer with its [n] markers, then the citations that support it
+    (under « Passages peut-être utiles » when the assistant abstains)."""
+    documents = documents or {}
     if not answer.citations:
         return f"<p>{inert(answer.message)}</p>"
     parts = []
@@ -49,8 +91,8 @@ def answer_html(answer: Answer) -> str:
     else:
         markers = " ".join(f"[{c.rank}]" for c in answer.citations if c.doc_id == answer.sentence.doc_id
                            and c.start <= answer.sentence.start and answer.sentence.end <= c.end)
-        parts.append(f"<p>{inert(answer.sentence.text)} <b>{markers}</b></p>")
+        parts.append(f'<p class="answer">{inert(answer.sentence.text)} <b>{markers}</b></p>')
         heading = "Sources"
     parts.append(f"<p><b>{heading}</b></p>")
-    parts.extend(citation_html(c) for c in answer.citations)
+    parts.extend(citation_html(c, documents.get(c.doc_id)) for c in answer.citations)
     return "\n".join(parts)

@@ -26,6 +26,30 @@ class Hit:
     lexical: float | None = None  # BM25 score
 
 
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which releases a search may return: by file and by date (YYYY-MM-DD, inclusive).
+    A release without a date is kept only when no date bound is set."""
+    sources: frozenset[str] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.sources) or bool(self.date_from) or bool(self.date_to)
+
+    def allows(self, document) -> bool:
+        if self.sources and document.source not in self.sources:
+            return False
+        if self.date_from or self.date_to:
+            if not document.date:
+                return False
+            if self.date_from and document.date < self.date_from:
+                return False
+            if self.date_to and document.date > self.date_to:
+                return False
+        return True
+
+
 class LexicalIndex:
     """BM25 (bm25s, vectorised) over the French terms of every passage."""
 
@@ -55,13 +79,39 @@ def _nearest(index: StoredIndex, query_vector: np.ndarray, k: int) -> dict[int, 
     return {int(i): float(s) for s, i in zip(scores[0], ids[0]) if i >= 0}
 
 
-def dense_search(index: StoredIndex, query_vector: np.ndarray, k: int) -> list[Hit]:
+def _allowed(index: StoredIndex, where: Filter | None) -> np.ndarray | None:
+    """Mask of the passages a filter lets through (None: all)."""
+    if not where:
+        return None
+    documents = {doc_id: where.allows(document) for doc_id, document in index.documents.items()}
+    return np.fromiter((documents[p.doc_id] for p in index.passages), dtype=bool, count=len(index.passages))
+
+
+def _nearest_allowed(index: StoredIndex, query_vector: np.ndarray, k: int, mask: np.ndarray | None) -> dict[int, float]:
+    """The k nearest passages among those the mask allows (searching deeper until enough are found)."""
+    if mask is None:
+        return _nearest(index, query_vector, k)
+    wanted = min(k, int(mask.sum()))
+    depth = k * 10
+    while True:
+        found = {i: s for i, s in _nearest(index, query_vector, depth).items() if mask[i]}
+        if len(found) >= wanted or depth >= index.dense.ntotal:
+            return dict(list(found.items())[:k])
+        depth *= 4
+
+
+def dense_search(index: StoredIndex, query_vector: np.ndarray, k: int, where: Filter | None = None) -> list[Hit]:
     """The k passages of highest inner product (cosine, vectors being normalised), best first."""
-    return [Hit(index.passages[i], s, dense=s) for i, s in _nearest(index, query_vector, k).items()]
+    nearest = _nearest_allowed(index, query_vector, k, _allowed(index, where))
+    return [Hit(index.passages[i], s, dense=s) for i, s in nearest.items()]
 
 
-def lexical_search(index: StoredIndex, lexical: LexicalIndex, question_terms: list[str], k: int) -> list[Hit]:
+def lexical_search(index: StoredIndex, lexical: LexicalIndex, question_terms: list[str], k: int,
+                   where: Filter | None = None) -> list[Hit]:
     scores = lexical.scores(question_terms)
+    mask = _allowed(index, where)
+    if mask is not None:
+        scores = np.where(mask, scores, 0.0)
     order = _top(scores, k)
     return [Hit(index.passages[i], float(scores[i]), lexical=float(scores[i])) for i in order if scores[i] > 0]
 
@@ -75,7 +125,8 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def hybrid_search(index: StoredIndex, lexical: LexicalIndex, query_vector: np.ndarray, question_terms: list[str],
-                  k: int, dense_weight: float = DENSE_WEIGHT, candidates: int = CANDIDATES) -> list[Hit]:
+                  k: int, dense_weight: float = DENSE_WEIGHT, candidates: int = CANDIDATES,
+                  where: Filter | None = None) -> list[Hit]:
     """Normalised weighted fusion of dense and BM25 scores over both retrievers' candidates.
 
     Dense scores are rescaled between the lowest and highest dense candidate (a passage the dense
@@ -83,10 +134,13 @@ def hybrid_search(index: StoredIndex, lexical: LexicalIndex, query_vector: np.nd
     the ranking is the dense one.
     """
     pool = max(k, candidates)
-    dense_scores = _nearest(index, query_vector, pool)
+    mask = _allowed(index, where)
+    dense_scores = _nearest_allowed(index, query_vector, pool, mask)
     if not dense_scores:
         return []
     lexical_scores = lexical.scores(question_terms)
+    if mask is not None:
+        lexical_scores = np.where(mask, lexical_scores, 0.0)
     lexical_top = [int(i) for i in _top(lexical_scores, pool) if lexical_scores[i] > 0]
     floor = min(dense_scores.values())
     span = max(dense_scores.values()) - floor or 1.0

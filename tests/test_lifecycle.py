@@ -1,0 +1,206 @@
+"""The index lifecycle: incremental updates by content hash, atomic switches, locks, uploads."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import app
+from conftest import BAMAKO, SEGOU, write
+from qa import store
+from qa.assistant import Assistant
+from qa.errors import QAError
+from qa.formats import UnreadableFile
+from qa.indexing import build_index, is_up_to_date
+from qa.settings import PROJECT_ROOT, Settings
+from qa.uploads import add_to_corpus, safe_name
+
+NEW_RELEASE = ("Des jardins pour Kayes\nKayes, le 4 avril 2025 – Quarante jardins maraîchers ont été aménagés à "
+               "Kayes pour les femmes des familles de migrants de retour, avec des pompes solaires fournies par l’OIM.")
+
+
+@pytest.fixture()
+def corpus_settings(tmp_path) -> Settings:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in (BAMAKO, SEGOU):
+        shutil.copy(PROJECT_ROOT / "corpus" / name, corpus / name)
+    return Settings(corpus=corpus, index=tmp_path / "index")
+
+
+def test_add_change_delete_cycle(corpus_settings, e5):
+    first = build_index(corpus_settings, e5)
+    assert first.added == sorted([BAMAKO, SEGOU]) and first.reused == 0
+    total = first.passage_count
+
+    write(corpus_settings.corpus, "kayes.txt", NEW_RELEASE)
+    added = build_index(corpus_settings, e5)
+    assert added.added == ["kayes.txt"] and added.unchanged == sorted([BAMAKO, SEGOU])
+    assert added.embedded == added.passages_by_doc["kayes.txt"] and added.reused == total
+    assistant = Assistant.open(settings=corpus_settings, encoder=e5)
+    assert assistant.ask("Combien de jardins maraîchers à Kayes ?").citations[0].source == "kayes.txt"
+
+    segou = corpus_settings.corpus / SEGOU
+    segou.write_text(segou.read_text(encoding="utf-8").replace("Abdoulaye MAIGA", "Jean DUPONT"), encoding="utf-8")
+    changed = build_index(corpus_settings, e5)
+    assert changed.updated == [SEGOU] and changed.added == [] and changed.removed == []
+    assert 0 < changed.embedded < changed.passage_count
+    assistant = Assistant.open(settings=corpus_settings, encoder=e5)
+    assert not any("MAIGA" in p.text for p in assistant.index.passages)  # no stale passage
+    assert "Jean DUPONT" in assistant.ask("Qui a présidé la cérémonie à Ségou ?").sentence.text
+
+    (corpus_settings.corpus / "kayes.txt").unlink()
+    removed = build_index(corpus_settings, e5)
+    assert removed.removed == ["kayes.txt"] and removed.embedded == 0
+    assistant = Assistant.open(settings=corpus_settings, encoder=e5)
+    assert not any(p.doc_id == "kayes.txt" for p in assistant.index.passages)
+    assert is_up_to_date(corpus_settings, e5.info)
+
+
+def test_chunking_change_reembeds_everything(corpus_settings, e5):
+    build_index(corpus_settings, e5)
+    smaller = replace(corpus_settings, passage_chars=500)
+    assert not is_up_to_date(smaller, e5.info)
+    report = build_index(smaller, e5)
+    assert report.reused < report.passage_count and report.embedded > 0
+    assert all(len(p.text) <= 500 for p in Assistant.open(settings=smaller, encoder=e5).index.passages)
+
+
+def test_old_builds_are_pruned(corpus_settings, e5):
+    for _ in range(4):
+        build_index(corpus_settings, e5, rebuild=True)
+    builds = [p for p in (corpus_settings.index / "builds").iterdir()]
+    assert len(builds) == store.KEEP_BUILDS
+
+
+def test_sigkill_during_a_build_leaves_the_previous_index(corpus_settings, e5):
+    build_index(corpus_settings, e5)
+    before = Assistant.open(settings=corpus_settings, encoder=e5).ask("Qui a présidé la cérémonie à Ségou ?")
+    for number in range(40):  # enough text for a build of several seconds
+        write(corpus_settings.corpus, f"extra-{number:02d}.txt",
+              f"Communiqué {number}\nBamako, le {number % 28 + 1} mars 2023 – " + " ".join(
+                  f"La phrase {i} du communiqué {number} parle de migration et de réintégration." for i in range(40)))
+    builds = corpus_settings.index / "builds"
+    process = subprocess.Popen([sys.executable, "-m", "qa", "index", "--corpus", str(corpus_settings.corpus),
+                                "--index", str(corpus_settings.index)], cwd=PROJECT_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(4.0)  # model loaded, well inside the embedding of about 300 passages
+    assert process.poll() is None, "the build ended before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    after = Assistant.open(settings=corpus_settings, encoder=e5)
+    assert after.ask("Qui a présidé la cérémonie à Ségou ?").to_dict() | {"timings": None} == \
+        before.to_dict() | {"timings": None}
+    assert not any(p.doc_id.startswith("extra-") for p in after.index.passages)
+    # The next build completes and clears whatever the killed one left.
+    for extra in corpus_settings.corpus.glob("extra-*.txt"):
+        extra.unlink()
+    build_index(corpus_settings, e5)
+    assert not any(p.name.endswith(".partial") for p in builds.iterdir())
+
+
+def test_a_crash_while_writing_leaves_the_previous_index(corpus_settings, e5, monkeypatch):
+    build_index(corpus_settings, e5)
+    live = store.current_build(corpus_settings.index)
+    write(corpus_settings.corpus, "kayes.txt", NEW_RELEASE)
+
+    def crash(*args, **kwargs):
+        raise OSError("disque plein")
+    monkeypatch.setattr(store.os, "replace", crash)  # the switch of CURRENT fails
+    with pytest.raises(OSError):
+        build_index(corpus_settings, e5)
+    monkeypatch.undo()
+    assert store.current_build(corpus_settings.index) == live
+    assert not any(p.doc_id == "kayes.txt" for p in Assistant.open(settings=corpus_settings, encoder=e5).index.passages)
+
+
+def test_a_second_build_is_refused_while_one_runs(corpus_settings, e5):
+    build_index(corpus_settings, e5)
+    with store.build_lock(corpus_settings.index):
+        run = subprocess.run([sys.executable, "-m", "qa", "index", "--rebuild", "--corpus",
+                              str(corpus_settings.corpus), "--index", str(corpus_settings.index)],
+                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+        with pytest.raises(QAError, match="déjà en cours"):
+            build_index(corpus_settings, e5)
+    assert run.returncode == 1 and "déjà en cours" in run.stderr
+    Assistant.open(settings=corpus_settings, encoder=e5)  # untouched
+
+
+def test_questions_are_answered_while_the_index_is_rebuilt(corpus_settings, e5):
+    build_index(corpus_settings, e5)
+    service = app.Service(corpus_settings)
+    service._assistant = Assistant.open(settings=corpus_settings, encoder=e5)
+    write(corpus_settings.corpus, "kayes.txt", NEW_RELEASE)
+    errors, answers = [], []
+
+    def ask_many():
+        for _ in range(15):
+            try:
+                answer = service.ask("Qui a présidé la cérémonie à Ségou ?")
+                answers.append("MAIGA" in answer.sentence.text)
+            except Exception as error:  # noqa: BLE001 - any failure is the test's failure
+                errors.append(error)
+
+    askers = [threading.Thread(target=ask_many) for _ in range(4)]
+    builder = threading.Thread(target=lambda: build_index(corpus_settings, e5, rebuild=True))
+    builder.start()
+    for thread in askers:
+        thread.start()
+    for thread in [builder, *askers]:
+        thread.join(timeout=300)
+    assert errors == [] and len(answers) == 60 and all(answers)
+    # The next question sees the new release without a restart.
+    assert service.ask("Combien de jardins maraîchers à Kayes ?").citations[0].source == "kayes.txt"
+
+
+@pytest.mark.parametrize("sent,stored", [
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("/etc/shadow.md", "shadow.md"),
+    ("..\\..\\windows\\evil.pdf", "evil.pdf"),
+    (".hidden.txt", "hidden.txt"),
+    ("Communiqué <final>.DOCX", "Communiqué _final_.docx"),
+])
+def test_upload_names_cannot_escape_the_corpus(sent, stored):
+    assert safe_name(sent) == stored
+
+
+@pytest.mark.parametrize("sent", ["script.sh", "noextension", "...", "archive.tar.gz"])
+def test_upload_of_unsupported_files_is_refused(sent):
+    with pytest.raises(UnreadableFile):
+        safe_name(sent)
+
+
+def test_upload_never_overwrites(tmp_path):
+    corpus = tmp_path / "corpus"
+    one = write(tmp_path / "in", "release.txt", "Premier communiqué.")
+    two = write(tmp_path / "other", "release.txt", "Un autre communiqué, différent.")
+    assert add_to_corpus(corpus, one, "../../release.txt", 1000).status == "ajouté"
+    again = add_to_corpus(corpus, one, "release.txt", 1000)
+    assert (again.source, again.status) == ("release.txt", "déjà présent")
+    other = add_to_corpus(corpus, two, "release.txt", 1000)
+    assert (other.source, other.status) == ("release-2.txt", "renommé")
+    assert (corpus / "release.txt").read_text() == "Premier communiqué."
+    assert sorted(p.name for p in corpus.iterdir()) == ["release-2.txt", "release.txt"]
+    assert not (tmp_path / "release.txt").exists()
+    with pytest.raises(UnreadableFile, match="trop gros"):
+        add_to_corpus(corpus, two, "big.txt", 5)
+
+
+def test_upload_then_ask_in_the_running_service(corpus_settings, e5, tmp_path):
+    build_index(corpus_settings, e5)
+    service = app.Service(corpus_settings)
+    service._assistant = Assistant.open(settings=corpus_settings, encoder=e5)
+    sent = write(tmp_path / "upload", "kayes.txt", NEW_RELEASE)
+    add_to_corpus(corpus_settings.corpus, sent, "../../kayes.txt", corpus_settings.max_file_bytes)
+    report = service.reindex()
+    assert report.added == ["kayes.txt"] and "ajoutés" in service.last_report
+    assert service.ask("Combien de jardins maraîchers à Kayes ?").citations[0].source == "kayes.txt"
+    assert ["Des jardins pour Kayes", "2025-04-04", "Kayes", "kayes.txt"] in [row[:4] for row in service.documents()]
