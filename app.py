@@ -248,7 +248,7 @@ def build_ui(service: Service) -> gr.Blocks:
                                      value=[], interactive=False, wrap=True, label="Communiqués indexés")
                 reindex_button = gr.Button("Réindexer", elem_id="reindex")
                 gr.Markdown("« Réindexer » prend en compte les fichiers copiés à la main dans le dossier du corpus.")
-            report = gr.Textbox(label="Dernière indexation", lines=8, interactive=False, elem_id="report")
+        report = gr.Textbox(label="Dernière indexation", lines=8, interactive=False, elem_id="report")
 
         inputs = [question, chat, k, releases, date_from, date_to]
         for trigger in (question.submit, send.click):

@@ -1,0 +1,117 @@
+"""The chat in a real browser (Debian's chromium driven by Playwright): answers, citation cards,
+the whole release opened on its passage, and untrusted release text staying inert."""
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+import app
+from conftest import SEGOU, write
+from qa.assistant import Assistant
+from qa.indexing import build_index
+from qa.settings import PROJECT_ROOT, Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
+                                                               "(.ci/run installs it: apt-get install -y chromium)")
+
+HOSTILE = ("Alerte à Tessalit\nTessalit, le 2 février 2025 – Le convoi humanitaire est arrivé à Tessalit "
+           "<script>alert(1)</script> avec des vivres <img src=x onerror=alert(2)> pour les déplacés "
+           "![pixel](http://evil.example/pixel.png) et des couvertures <b>épaisses</b>.")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, e5):
+    root = tmp_path_factory.mktemp("browser")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(PROJECT_ROOT / "corpus" / SEGOU, corpus / SEGOU)
+    write(corpus, "tessalit.txt", HOSTILE)
+    settings = Settings(corpus=corpus, index=root / "index")
+    build_index(settings, e5)
+    service = app.Service(settings)
+    service._assistant = Assistant.open(settings=settings, encoder=e5)
+    demo = app.build_ui(service)
+    demo.queue()
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=app.CSS,
+                js=app.JS)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture()
+def page(served):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update"])
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.dialogs, page.foreign_requests = [], []
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("request", lambda request: page.foreign_requests.append(request.url)
+                if "127.0.0.1" not in request.url and not request.url.startswith(("data:", "blob:")) else None)
+        page.goto(served)
+        yield page
+        browser.close()
+
+
+def ask(page, question: str) -> None:
+    count = page.locator(".citation").count()
+    page.fill("#question textarea", question)
+    page.click("#send")
+    page.wait_for_function(f"document.querySelectorAll('.citation').length > {count}", timeout=60_000)
+
+
+def test_answer_citations_and_the_whole_release(page, tmp_path):
+    ask(page, "Qui a présidé la cérémonie à Ségou ?")
+    answer = page.locator(".answer").last
+    assert "Abdoulaye MAIGA" in answer.inner_text() and "[1]" in answer.inner_text()
+    card = page.locator(".citation").first
+    assert "Journée Internationale des Migrants 2024" in card.inner_text()
+    assert "19 décembre 2024" in card.inner_text() and SEGOU in card.inner_text()
+    assert "Abdoulaye MAIGA" in card.locator(".citation-text mark").inner_text()
+    card.locator(".citation-full summary").click()
+    cited = card.locator(".release-text .cited-passage")
+    cited.wait_for(state="visible")
+    assert "Abdoulaye MAIGA" in cited.locator("mark").inner_text()
+    assert card.locator(".release-text").inner_text().startswith("Journée Internationale des Migrants 2024")
+    reference = card.locator(".reference").inner_text()
+    assert "« Journée Internationale des Migrants 2024" in reference and "Ségou" in reference
+    page.screenshot(path=str(tmp_path / "chat.png"))
+    assert (tmp_path / "chat.png").stat().st_size > 10_000
+
+
+def test_hostile_release_text_stays_inert(page, tmp_path):
+    ask(page, "Qu'est-ce que le convoi humanitaire a apporté à Tessalit ?")
+    card = page.locator(".citation").first
+    text = card.locator(".citation-text").inner_text()
+    assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text
+    assert "![pixel](http://evil.example/pixel.png)" in text and "<b>épaisses</b>" in text
+    chat = page.locator("#chat")
+    assert chat.locator("script").count() == 0
+    assert chat.locator("img[src='x'], img[src*='evil.example']").count() == 0
+    assert chat.locator(".citation-text b").count() == 0
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+    assert not any("evil.example" in url for url in page.foreign_requests)
+    page.screenshot(path=str(tmp_path / "hostile.png"))
+
+
+def test_abstention_shows_possibly_useful_passages(page):
+    ask(page, "Quelle est la recette du tiramisu ?")
+    last = page.locator("#chat .message").last.inner_text() if page.locator("#chat .message").count() else \
+        page.locator("#chat").inner_text()
+    assert "Je n'ai trouvé aucun passage qui réponde à cette question." in last
+    assert "Passages peut-être utiles" in last
