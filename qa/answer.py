@@ -105,7 +105,7 @@ class AbstentionRule:
     and the closest passage is semantically close. Raw e5 scores alone do not separate questions
     the corpus answers from those it does not; coverage alone misses paraphrases and English
     questions. Thresholds calibrated on benchmarks/questions-seeds.jsonl (see the README's curve)."""
-    confident_coverage: float = 0.45
+    confident_coverage: float = 0.35
     min_coverage: float = 0.30
     min_dense: float = 0.84  # e5-small cosine
 

@@ -9,9 +9,8 @@ from . import store
 from .answer import AbstentionRule, Answer, compose, evidence
 from .embedding import Encoder, load_encoder
 from .errors import EmptyIndexError, IndexMissingError, QAError
-from .indexing import embedded_text
-from .lexical import TermWeights, terms
-from .search import MODES, Filter, Hit, LexicalIndex, dense_search, hybrid_search, lexical_search
+from .lexical import terms
+from .search import MODES, Filter, Hit, dense_search, hybrid_search, lexical_search
 from .settings import DEFAULT_MODEL, Settings
 
 EMPTY_QUESTION = "Posez une question sur les communiqués, par exemple : « Où a été célébrée la Journée internationale des migrants 2024 ? »"
@@ -27,9 +26,8 @@ class Assistant:
         self.encoder = encoder
         self.settings = settings
         self.abstention = AbstentionRule()
-        self.term_weights = TermWeights(passage.text for passage in index.passages)
-        self.lexical = LexicalIndex(embedded_text(index.documents[passage.doc_id], passage)
-                                    for passage in index.passages)
+        self.lexical = index.lexical
+        self.term_weights = index.lexical.weight
 
     @classmethod
     def open(cls, index: str | Path | None = None, encoder: Encoder | None = None,
@@ -77,7 +75,7 @@ class Assistant:
         if mode == "dense":
             hits = dense_search(self.index, vector, k, where)
         else:
-            hits = hybrid_search(self.index, self.lexical, vector, question_terms, k, where=where)
+            hits = hybrid_search(self.index, self.lexical, vector, question_terms, k, where=where, timings=timings)
         timings["search_ms"] = (time.perf_counter() - started) * 1000
         return hits
 

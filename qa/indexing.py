@@ -20,6 +20,7 @@ from .chunking import Passage, passages as cut_passages
 from .documents import Document, Skipped, file_digest, list_corpus, read_corpus
 from .embedding import Encoder, EncoderInfo
 from .errors import QAError
+from .lexical import terms
 from .settings import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -137,15 +138,17 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
 
         vectors = np.empty((len(texts), encoder.info.dim), dtype=np.float32)
         keys = [passage_key(text) for text in texts]
-        old_rows = {}
+        old_rows, old_terms = {}, {}
         if previous is not None:
-            old_vectors = store.load_vectors(previous)
+            old_vectors, old_tokens = store.load_vectors(previous), store.load_terms(previous)
             for row, passage in enumerate(previous.passages):
-                old_rows[passage_key(embedded_text(previous.documents[passage.doc_id], passage))] = old_vectors[row]
+                key = passage_key(embedded_text(previous.documents[passage.doc_id], passage))
+                old_rows[key], old_terms[key] = old_vectors[row], old_tokens[row]
         missing = [i for i, key in enumerate(keys) if key not in old_rows]
         for i, key in enumerate(keys):
             if key in old_rows:
                 vectors[i] = old_rows[key]
+        tokens = [old_terms[key] if key in old_terms else terms(text) for key, text in zip(keys, texts)]
         if missing:
             fresh = encoder.encode_passages(
                 [texts[i] for i in missing],
@@ -163,7 +166,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         seconds = time.perf_counter() - started
         store.write_build(settings.index, documents, all_passages, vectors, encoder.info,
                           settings.chunking(), skipped, seconds,
-                          changes={name: len(sources) for name, sources in changes.items()})
+                          changes={name: len(sources) for name, sources in changes.items()}, tokens=tokens)
     counts: dict[str, int] = {}
     for passage in all_passages:
         counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1

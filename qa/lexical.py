@@ -7,9 +7,14 @@ telephone numbers (« +223 92 40 49 21 ») as single terms.
 """
 from __future__ import annotations
 
+import json
+import math
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
 
 import Stemmer
 
@@ -76,19 +81,51 @@ def terms(text: str) -> list[str]:
     return out
 
 
-class TermWeights:
-    """Inverse document frequency of terms over a set of texts: rare terms weigh more."""
+class LexicalIndex:
+    """BM25 (bm25s, vectorised) over the French terms of every passage, and the inverse document
+    frequency of each term (rare terms weigh more when a sentence is matched to a question).
+    Saved with the build as plain arrays and JSON, so opening an index does not re-read its text."""
 
-    def __init__(self, texts):
-        import math
-        document_frequency: dict[str, int] = {}
-        count = 0
-        for text in texts:
-            count += 1
-            for term in set(terms(text)):
-                document_frequency[term] = document_frequency.get(term, 0) + 1
-        self._default = math.log(1 + count)
-        self._idf = {term: math.log(1 + count / df) for term, df in document_frequency.items()}
+    def __init__(self, bm25, document_frequency: dict[str, int], size: int):
+        self._bm25 = bm25
+        self._df = document_frequency
+        self.size = size
+        self._default = math.log(1 + size)
 
-    def __call__(self, term: str) -> float:
-        return self._idf.get(term, self._default)
+    @classmethod
+    def from_tokens(cls, tokens: list[list[str]]) -> "LexicalIndex":
+        import bm25s
+        bm25 = bm25s.BM25()
+        if tokens:
+            bm25.index(tokens, show_progress=False)
+        df: dict[str, int] = {}
+        for passage_terms in tokens:
+            for term in set(passage_terms):
+                df[term] = df.get(term, 0) + 1
+        return cls(bm25, df, len(tokens))
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.size:
+            self._bm25.save(str(folder), show_progress=False)
+        (folder / "df.json").write_text(json.dumps({"size": self.size, "df": self._df}, ensure_ascii=False),
+                                        encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        import bm25s
+        data = json.loads((folder / "df.json").read_text(encoding="utf-8"))
+        bm25 = bm25s.BM25.load(str(folder), show_progress=False) if data["size"] else bm25s.BM25()
+        return cls(bm25, data["df"], data["size"])
+
+    def weight(self, term: str) -> float:
+        """Inverse document frequency of a term (unknown terms weigh as the rarest)."""
+        df = self._df.get(term)
+        return math.log(1 + self.size / df) if df else self._default
+
+    def scores(self, question_terms: list[str]) -> np.ndarray:
+        """BM25 score of every passage for the question's terms (unknown terms score nothing)."""
+        known = [term for term in question_terms if term in self._df] if self.size else []
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)

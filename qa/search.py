@@ -1,14 +1,13 @@
 """Retrieval over a stored index: dense (FAISS), lexical (BM25 on French terms) and their fusion."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from typing import Iterable
 
-import bm25s
 import numpy as np
 
 from .chunking import Passage
-from .lexical import terms
+from .lexical import LexicalIndex
 from .store import StoredIndex
 
 MODES = ("hybrid", "dense", "lexical")
@@ -50,26 +49,6 @@ class Filter:
         return True
 
 
-class LexicalIndex:
-    """BM25 (bm25s, vectorised) over the French terms of every passage."""
-
-    def __init__(self, texts: Iterable[str]):
-        tokens = [terms(text) for text in texts]
-        self.size = len(tokens)
-        self._bm25 = bm25s.BM25()
-        if self.size:
-            self._bm25.index(tokens, show_progress=False)
-
-    def scores(self, question_terms: list[str]) -> np.ndarray:
-        """BM25 score of every passage for the question's terms (unknown terms score nothing)."""
-        if not self.size or not question_terms:
-            return np.zeros(self.size, dtype=np.float32)
-        known = [term for term in question_terms if term in self._bm25.vocab_dict]
-        if not known:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
-
-
 def _nearest(index: StoredIndex, query_vector: np.ndarray, k: int) -> dict[int, float]:
     """Passage position → cosine for the k nearest passages, best first."""
     k = min(k, index.dense.ntotal)
@@ -107,7 +86,7 @@ def dense_search(index: StoredIndex, query_vector: np.ndarray, k: int, where: Fi
 
 
 def lexical_search(index: StoredIndex, lexical: LexicalIndex, question_terms: list[str], k: int,
-                   where: Filter | None = None) -> list[Hit]:
+                   where: Filter | None = None, timings: dict | None = None) -> list[Hit]:
     scores = lexical.scores(question_terms)
     mask = _allowed(index, where)
     if mask is not None:
@@ -126,7 +105,7 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 def hybrid_search(index: StoredIndex, lexical: LexicalIndex, query_vector: np.ndarray, question_terms: list[str],
                   k: int, dense_weight: float = DENSE_WEIGHT, candidates: int = CANDIDATES,
-                  where: Filter | None = None) -> list[Hit]:
+                  where: Filter | None = None, timings: dict | None = None) -> list[Hit]:
     """Normalised weighted fusion of dense and BM25 scores over both retrievers' candidates.
 
     Dense scores are rescaled between the lowest and highest dense candidate (a passage the dense
@@ -134,13 +113,19 @@ def hybrid_search(index: StoredIndex, lexical: LexicalIndex, query_vector: np.nd
     the ranking is the dense one.
     """
     pool = max(k, candidates)
+    timings = {} if timings is None else timings
+    clock = time.perf_counter()
     mask = _allowed(index, where)
     dense_scores = _nearest_allowed(index, query_vector, pool, mask)
+    timings["dense_ms"] = (time.perf_counter() - clock) * 1000
     if not dense_scores:
         return []
+    clock = time.perf_counter()
     lexical_scores = lexical.scores(question_terms)
     if mask is not None:
         lexical_scores = np.where(mask, lexical_scores, 0.0)
+    timings["lexical_ms"] = (time.perf_counter() - clock) * 1000
+    clock = time.perf_counter()
     lexical_top = [int(i) for i in _top(lexical_scores, pool) if lexical_scores[i] > 0]
     floor = min(dense_scores.values())
     span = max(dense_scores.values()) - floor or 1.0
@@ -153,5 +138,6 @@ def hybrid_search(index: StoredIndex, lexical: LexicalIndex, query_vector: np.nd
         score = weight * dense_part + (1 - weight) * lexical_part
         hits.append(Hit(index.passages[i], score, dense=dense_scores.get(i), lexical=float(lexical_scores[i])))
     hits.sort(key=lambda hit: (-hit.score, hit.passage.id))
+    timings["fusion_ms"] = (time.perf_counter() - clock) * 1000
     return hits[:k]
 

@@ -24,10 +24,17 @@ import numpy as np
 from .chunking import Passage
 from .documents import Document, Skipped
 from .embedding import EncoderInfo
+from .lexical import LexicalIndex
 from .errors import EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
 
-FORMAT_VERSION = 3
-DATA_FILES = ("dense.faiss", "vectors.npy", "passages.jsonl", "documents.jsonl")
+FORMAT_VERSION = 4
+# Exact search up to this many passages; above it an HNSW graph (see benchmarks/speed.py for the
+# latency and recall@10 against exact search that set it).
+EXACT_MAX = 200_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+DATA_FILES = ("dense.faiss", "vectors.npy", "passages.jsonl", "documents.jsonl", "terms.jsonl")
 KEEP_BUILDS = 2
 
 
@@ -38,6 +45,7 @@ class StoredIndex:
     documents: dict[str, Document]
     passages: list[Passage]
     dense: faiss.Index
+    lexical: LexicalIndex
 
     @property
     def encoder(self) -> EncoderInfo:
@@ -98,9 +106,25 @@ def build_lock(index_dir: Path):
         yield
 
 
+def dense_index(vectors: np.ndarray, exact_max: int = EXACT_MAX) -> faiss.Index:
+    """Inner product over normalised vectors: exact (Flat) for a corpus up to exact_max passages,
+    an HNSW graph above."""
+    dim = vectors.shape[1]
+    if len(vectors) <= exact_max:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    if len(vectors):
+        index.add(vectors)
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    return index
+
+
 def write_build(index_dir: Path, documents: list[Document], passages: list[Passage], vectors: np.ndarray,
                 encoder: EncoderInfo, chunking: dict, skipped: list[Skipped], seconds: float,
-                changes: dict | None = None) -> Path:
+                changes: dict | None = None, tokens: list[list[str]] | None = None) -> Path:
     """Write a complete build beside the live one, then make it live. Returns the build folder."""
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -108,9 +132,7 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
     staging = builds / f".{name}.partial"
     staging.mkdir()
 
-    dense = faiss.IndexFlatIP(encoder.dim)
-    if len(vectors):
-        dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    dense = dense_index(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, encoder.dim))
     faiss.write_index(dense, str(staging / "dense.faiss"))
     _fsync(staging / "dense.faiss")
     with open(staging / "vectors.npy", "wb") as handle:
@@ -120,6 +142,9 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
         os.fsync(handle.fileno())
     _write_jsonl(staging / "passages.jsonl", (asdict(p) for p in passages))
     _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in documents))
+    tokens = tokens if tokens is not None else [[] for _ in passages]
+    _write_jsonl(staging / "terms.jsonl", tokens)
+    LexicalIndex.from_tokens(tokens).save(staging / "lexical")
 
     counts: dict[str, int] = {}
     for passage in passages:
@@ -130,14 +155,16 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
         "build_seconds": round(seconds, 3),
         "encoder": encoder.to_dict(),
         "chunking": chunking,
-        "faiss": {"type": "Flat", "metric": "inner_product", "ntotal": int(dense.ntotal)},
+        "faiss": {"type": "HNSW" if hasattr(dense, "hnsw") else "Flat", "metric": "inner_product",
+                  "ntotal": int(dense.ntotal)},
         "versions": {"faiss": faiss.__version__, "numpy": np.__version__},
         "passage_count": len(passages),
         "documents": {d.id: {"source": d.source, "sha256": d.sha256, "passages": counts.get(d.id, 0)}
                       for d in documents},
         "skipped": {s.source: {"reason": s.reason, "sha256": s.sha256} for s in skipped},
         "changes": changes or {},
-        "checksums": {f: _sha256(staging / f) for f in DATA_FILES},
+        "checksums": {path.relative_to(staging).as_posix(): _sha256(path)
+                      for path in sorted(staging.rglob("*")) if path.is_file()},
     }
     manifest_path = staging / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -180,24 +207,34 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
         raise IndexCorruptError(build / "manifest.json", error) from None
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorruptError(build, f"format {manifest.get('format_version')} ≠ {FORMAT_VERSION}")
-    for name in DATA_FILES:
+    for name in sorted(set(DATA_FILES) | set(manifest.get("checksums", {}))):
         path = build / name
         if not path.is_file():
             raise IndexCorruptError(path, "fichier manquant (missing file)")
-        if _sha256(path) != manifest["checksums"][name]:
+        if _sha256(path) != manifest["checksums"].get(name):
             raise IndexCorruptError(path, "somme de contrôle incorrecte (checksum mismatch)")
     built_with = EncoderInfo(**manifest["encoder"])
     if encoder is not None and not built_with.compatible(encoder):
         raise EncoderMismatchError(index_dir, built_with.label(), encoder.label())
     try:
         dense = faiss.read_index(str(build / "dense.faiss"))
+        if hasattr(dense, "hnsw"):
+            dense.hnsw.efSearch = HNSW_EF_SEARCH
         passages = [Passage(**row) for row in _read_jsonl(build / "passages.jsonl")]
         documents = {row["id"]: Document(**row) for row in _read_jsonl(build / "documents.jsonl")}
-    except (RuntimeError, ValueError, TypeError, KeyError) as error:
+        lexical = LexicalIndex.load(build / "lexical")
+    except (RuntimeError, ValueError, TypeError, KeyError, OSError) as error:
         raise IndexCorruptError(build, error) from None
     if dense.ntotal != len(passages) or dense.d != built_with.dim:
         raise IndexCorruptError(build, f"{dense.ntotal} vecteurs pour {len(passages)} passages")
-    return StoredIndex(build, manifest, documents, passages, dense)
+    if lexical.size != len(passages):
+        raise IndexCorruptError(build / "lexical", f"{lexical.size} passages au lieu de {len(passages)}")
+    return StoredIndex(build, manifest, documents, passages, dense, lexical)
+
+
+def load_terms(index: StoredIndex) -> list[list[str]]:
+    """The French terms of each passage of a build (to reuse them in the next build)."""
+    return _read_jsonl(index.path / "terms.jsonl")
 
 
 def load_vectors(index: StoredIndex) -> np.ndarray:
