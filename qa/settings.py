@@ -9,6 +9,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 
+def thread_limit() -> int | None:
+    """QA_THREADS: how many threads the encoder and FAISS may each use (default: their own choice,
+    all cores). See the README's concurrency figures for the effect on a 2-core machine."""
+    value = os.environ.get("QA_THREADS", "").strip()
+    return max(1, int(value)) if value.isdigit() else None
+
+
 # The code that turns files into passages: when it changes, indexes built before are rebuilt.
 TEXT_PIPELINE = ("formats.py", "releases.py", "documents.py", "chunking.py", "boilerplate.py", "indexing.py")
 

@@ -25,6 +25,7 @@ from .chunking import Passage
 from .documents import Document, Skipped
 from .embedding import EncoderInfo
 from .lexical import LexicalIndex
+from .settings import thread_limit
 from .errors import EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
 
 FORMAT_VERSION = 4
@@ -104,6 +105,10 @@ def build_lock(index_dir: Path):
             raise QAError(f"Une indexation de « {index_dir} » est déjà en cours ; réessayez quand elle sera "
                           f"terminée (another build of this index is running).") from None
         yield
+
+
+if thread_limit():
+    faiss.omp_set_num_threads(thread_limit())
 
 
 def dense_index(vectors: np.ndarray, exact_max: int = EXACT_MAX) -> faiss.Index:
