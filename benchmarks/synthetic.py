@@ -1,0 +1,137 @@
+"""Large corpora for the speed benchmarks: French text varied from real releases and fiches, and
+vectors derived from real e5 vectors, cached under a temporary folder.
+
+Embedding 100,000 passages with the bundled e5-small takes hours on two cores, so the large
+indexes are assembled, not embedded: the text comes from a word-bigram model trained on real
+French text (the bundled releases, and the Service-Public fiches when ../shared is there), so its
+vocabulary and sentence lengths are those of real text and no sentence is a copy; each passage
+vector is a normalised mix of two real e5 passage vectors plus a little noise, so the vectors
+have the spread of real ones. Search, fusion and answer selection run on them exactly as on a
+real index. Only the incremental benchmark's new release is embedded for real.
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa import store  # noqa: E402
+from qa.documents import read_corpus  # noqa: E402
+from qa.indexing import cut_corpus  # noqa: E402
+from qa.lexical import terms  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+CACHE = Path("/tmp/qa-bench")
+SHARED = ROOT.parent / "shared" / "benchmarks" / "spf"
+PASSAGES_PER_RELEASE = 8
+
+
+def source_texts() -> list[str]:
+    texts = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "corpus").glob("*.txt"))]
+    if (SHARED / "fiches.jsonl").is_file():
+        with open(SHARED / "fiches.jsonl", encoding="utf-8") as handle:
+            texts += [json.loads(line)["text"] for line in handle]
+    return texts
+
+
+class Bigrams:
+    """Sentences drawn word by word from the word pairs of real French text."""
+
+    def __init__(self, texts: list[str], seed: int = 7):
+        self.random = random.Random(seed)
+        self.next: dict[str, list[str]] = defaultdict(list)
+        self.starts: list[str] = []
+        for text in texts:
+            for sentence in re.split(r"(?<=[.!?])\s+", text):
+                words = sentence.split()
+                if len(words) < 6:
+                    continue
+                self.starts.append(words[0])
+                for a, b in zip(words, words[1:]):
+                    self.next[a].append(b)
+
+    def sentence(self, low: int = 12, high: int = 30) -> str:
+        words = [self.random.choice(self.starts)]
+        length = self.random.randint(low, high)
+        while len(words) < length:
+            followers = self.next.get(words[-1])
+            if not followers:
+                break
+            words.append(self.random.choice(followers))
+        text = " ".join(words).rstrip(".,;:!?»«")
+        return text[0].upper() + text[1:] + "."
+
+    def release(self, number: int, chars: int) -> str:
+        day, month, year = number % 28 + 1, number % 12, 2015 + number % 10
+        months = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                  "novembre", "décembre")
+        lines = [f"Communiqué {number} : " + self.sentence(5, 10).rstrip("."),
+                 f"Bamako, le {day} {months[month]} {year} – " + self.sentence()]
+        while sum(len(line) for line in lines) < chars:
+            lines.append(" ".join(self.sentence() for _ in range(4)))
+        return "\n".join(lines)
+
+
+def base_vectors(encoder, count: int = 400) -> np.ndarray:
+    """Real e5 vectors of real passages (cached): what the synthetic vectors are mixed from."""
+    path = CACHE / f"base-{encoder.info.backend}-{count}.npy"
+    if path.is_file():
+        return np.load(path)
+    texts = []
+    for text in source_texts():
+        texts += [text[i:i + 900] for i in range(0, min(len(text), 2700), 900)]
+    texts = texts[:count]
+    vectors = encoder.encode_passages(texts)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+def mixed_vectors(base: np.ndarray, count: int, seed: int = 11) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    a = base[rng.integers(0, len(base), count)]
+    b = base[rng.integers(0, len(base), count)]
+    mix = 0.65 * a + 0.35 * b + rng.normal(0, 0.01, size=a.shape).astype(np.float32)
+    return (mix / np.linalg.norm(mix, axis=1, keepdims=True)).astype(np.float32)
+
+
+def write_corpus(folder: Path, passages: int, bigrams: Bigrams | None = None) -> None:
+    """Release files for about `passages` passages of at most 1,000 characters."""
+    bigrams = bigrams or Bigrams(source_texts())
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(max(1, passages // PASSAGES_PER_RELEASE)):
+        (folder / f"communique-{number:06d}.txt").write_text(
+            bigrams.release(number, PASSAGES_PER_RELEASE * 800), encoding="utf-8")
+
+
+def assemble_index(settings: Settings, encoder, base: np.ndarray) -> int:
+    """The index of a corpus folder as `qa index` would build it, with derived vectors instead of
+    embedded ones. Returns the number of passages."""
+    documents, skipped, _ = read_corpus(settings.corpus, settings.max_file_bytes)
+    passages, texts = cut_corpus(documents, settings)
+    vectors = mixed_vectors(base, len(texts))
+    store.write_build(settings.index, documents, passages, vectors, encoder.info, settings.chunking(), skipped,
+                      0.0, tokens=[terms(text) for text in texts])
+    return len(passages)
+
+
+def cached_index(passages: int, encoder, base: np.ndarray) -> Settings:
+    """A corpus of about `passages` passages and its index, under CACHE (built once)."""
+    root = CACHE / f"size-{passages}"
+    settings = replace(Settings(), corpus=root / "corpus", index=root / "index")
+    manifest = store.read_manifest(settings.index)
+    if manifest is None or manifest.get("format_version") != store.FORMAT_VERSION \
+            or manifest.get("chunking") != settings.chunking():
+        if not settings.corpus.is_dir():
+            write_corpus(settings.corpus, passages)
+        assemble_index(settings, encoder, base)
+    return settings
