@@ -34,7 +34,7 @@ FORMAT_VERSION = 4
 EXACT_MAX = 200_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = 512
 DATA_FILES = ("dense.faiss", "vectors.npy", "passages.jsonl", "documents.jsonl", "terms.jsonl")
 KEEP_BUILDS = 2
 
