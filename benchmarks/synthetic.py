@@ -117,10 +117,10 @@ def assemble_index(settings: Settings, encoder, base: np.ndarray) -> int:
     """The index of a corpus folder as `qa index` would build it, with derived vectors instead of
     embedded ones. Returns the number of passages."""
     documents, skipped, _ = read_corpus(settings.corpus, settings.max_file_bytes)
-    passages, texts = cut_corpus(documents, settings)
+    passages, texts, analyses = cut_corpus(documents, settings)
     vectors = mixed_vectors(base, len(texts))
     store.write_build(settings.index, documents, passages, vectors, encoder.info, settings.chunking(), skipped,
-                      0.0, tokens=[terms(text) for text in texts])
+                      0.0, tokens=[terms(text) for text in texts], analyses=[a.to_row() for a in analyses])
     return len(passages)
 
 

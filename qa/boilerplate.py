@@ -10,6 +10,7 @@ works on sites never seen; within one release, a sentence said twice is indexed 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 from .chunking import Span, sentence_spans
 from .documents import Document
@@ -20,19 +21,44 @@ MIN_TERMS = 6
 # A long sentence whose terms are this much inside a longer one elsewhere is a lesser copy of it.
 CONTAINED = 0.9
 LONG_TERMS = 12
-# Terms present in more sentences than this do not propose candidates (they say nothing).
-COMMON = 500
 
 
-def repeated_sentences(documents: list[Document]) -> dict[str, list[Span]]:
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """A document's sentences and the terms of each: what finding repeated text and cutting passages
+    need, kept with the index so that an unchanged document is not analysed again."""
+    sha256: str
+    spans: list[Span]
+    terms: list[tuple[str, ...]]
+    row: dict | None = None  # as read from the index, written back as is
+
+    def to_row(self) -> dict:
+        if self.row is not None:
+            return self.row
+        return {"sha256": self.sha256, "spans": [[s.start, s.end] for s in self.spans],
+                "terms": [list(t) for t in self.terms]}
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Analysis":
+        return cls(row["sha256"], [Span(a, b) for a, b in row["spans"]], [tuple(t) for t in row["terms"]], row)
+
+
+def analyse(document: Document) -> Analysis:
+    spans = sentence_spans(document.text)
+    return Analysis(document.sha256, spans, [tuple(terms(document.text[s.start:s.end])) for s in spans])
+
+
+def repeated_sentences(documents: list[Document], analyses: dict[str, Analysis] | None = None,
+                       ) -> dict[str, list[Span]]:
     """For each document, the spans of its sentences that another place in the corpus says as well
-    or better; those are left out of its passages."""
+    or better; those are left out of its passages. `analyses`: document id → its Analysis."""
+    analyses = analyses or {}
     sentences = []  # (order, doc_id, span, term set, key)
     for order, document in enumerate(sorted(documents, key=lambda d: d.source)):
-        for span in sentence_spans(document.text):
-            found = terms(document.text[span.start:span.end])
+        analysis = analyses.get(document.id) or analyse(document)
+        for span, found in zip(analysis.spans, analysis.terms):
             if len(set(found)) >= MIN_TERMS:
-                sentences.append((order, document.id, span, frozenset(found), tuple(found)))
+                sentences.append((order, document.id, span, frozenset(found), found))
 
     dropped: dict[str, list[Span]] = defaultdict(list)
     first_of_key: dict[tuple, int] = {}
@@ -49,10 +75,16 @@ def repeated_sentences(documents: list[Document]) -> dict[str, list[Span]]:
             postings[term].append(i)
     for i in kept:
         order, doc_id, span, words, _ = sentences[i]
-        shared = Counter(j for term in words if len(postings[term]) <= COMMON for j in postings[term] if j != i)
-        for j, count in shared.items():
+        # A sentence 90 % inside another misses at most `missing` of its terms there, so it shares
+        # at least two of its `missing + 2` rarest terms with it: those terms' short postings
+        # hold every candidate.
+        missing = int(len(words) * (1 - CONTAINED))
+        rarest = sorted(words, key=lambda term: len(postings[term]))[:missing + 2]
+        shared = Counter(j for term in rarest for j in postings[term])
+        candidates = sorted(j for j, count in shared.items() if count >= 2 and j != i)
+        for j in candidates:
             other = sentences[j]
-            if other[1] == doc_id and other[0] == order:
+            if other[1] == doc_id:
                 continue
             better = len(other[3]) > len(words) or (len(other[3]) == len(words) and other[0] < order)
             if better and len(words & other[3]) >= CONTAINED * len(words):

@@ -143,13 +143,16 @@ def _runs(text: str, sentences: list[Span], excluded: set[tuple[int, int]]) -> l
 
 
 def passages(doc_id: str, text: str, max_chars: int = 1000, overlap: int = 1,
-             exclude: Iterable[Span] = ()) -> list[Passage]:
+             exclude: Iterable[Span] = (), spans: list[Span] | None = None) -> list[Passage]:
     """Sentences packed into passages of at most max_chars, consecutive passages sharing `overlap`
-    sentences; sentences in `exclude` (text said elsewhere in the corpus) are left out."""
+    sentences; sentences in `exclude` (text said elsewhere in the corpus) are left out. `spans`:
+    the text's sentences when already known (sentence_spans of the whole text)."""
     excluded = {(span.start, span.end) for span in exclude}
+    spans = sentence_spans(text) if spans is None else spans
     out: list[Passage] = []
     for section in sections(text):
-        for run in _runs(text, sentence_spans(text, section.start, section.end), excluded):
+        inside = [span for span in spans if section.start <= span.start and span.end <= section.end]
+        for run in _runs(text, inside, excluded):
             sentences = [piece for span in run for piece in _split_long(text, span, max_chars)]
             first = 0
             while first < len(sentences):

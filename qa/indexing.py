@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from . import store
-from .boilerplate import repeated_sentences
+from .boilerplate import Analysis, analyse, repeated_sentences
 from .chunking import Passage, passages as cut_passages
 from .documents import Document, Skipped, file_digest, list_corpus, read_corpus
 from .embedding import Encoder, EncoderInfo
@@ -24,6 +24,8 @@ from .lexical import terms
 from .settings import Settings
 
 Progress = Callable[[str, int, int], None]
+# Up to this many documents, the report lists each one; above, only those added or changed.
+LIST_ALL = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +54,14 @@ class BuildReport:
                  f"{len(self.unchanged)} inchangés ; {self.embedded} passages vectorisés, {self.reused} repris."]
         lines.extend(f"  note : {note}" for note in self.notes)
         status = {**{s: "ajouté" for s in self.added}, **{s: "modifié" for s in self.updated}}
-        for document in self.documents:
+        listed = self.documents if len(self.documents) <= LIST_ALL else \
+            [d for d in self.documents if d.source in status or d.notices]
+        for document in listed:
             lines.append(f"  indexé   {document.source}  ({self.passages_by_doc.get(document.id, 0)} passages)"
                          + (f"  [{status[document.source]}]" if document.source in status else ""))
             lines.extend(f"           ! {notice}" for notice in document.notices)
+        if len(listed) < len(self.documents):
+            lines.append(f"  … et {len(self.documents) - len(listed)} autres communiqués indexés, inchangés")
         for source in self.removed:
             lines.append(f"  retiré   {source}")
         for skipped in self.skipped:
@@ -110,17 +116,22 @@ def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.S
     return previous
 
 
-def cut_corpus(documents: list[Document], settings: Settings) -> tuple[list[Passage], list[str]]:
-    """The passages of every document (repeated text said once) and what the retrievers read of each."""
+def cut_corpus(documents: list[Document], settings: Settings, known: dict[str, Analysis] | None = None,
+               ) -> tuple[list[Passage], list[str], list[Analysis]]:
+    """The passages of every document (repeated text said once), what the retrievers read of each,
+    and each document's analysis (`known`: analyses by content hash, reused when unchanged)."""
+    known = known or {}
+    analyses = {d.id: known.get(d.sha256) or analyse(d) for d in documents}
+    repeated = repeated_sentences(documents, analyses)
     all_passages: list[Passage] = []
     texts: list[str] = []
-    repeated = repeated_sentences(documents)
     for document in documents:
         for passage in cut_passages(document.id, document.text, settings.passage_chars,
-                                    settings.overlap_sentences, exclude=repeated.get(document.id, ())):
+                                    settings.overlap_sentences, exclude=repeated.get(document.id, ()),
+                                    spans=analyses[document.id].spans):
             all_passages.append(passage)
             texts.append(embedded_text(document, passage))
-    return all_passages, texts
+    return all_passages, texts, [analyses[d.id] for d in documents]
 
 
 def build_index(settings: Settings, encoder: Encoder, progress: Progress | None = None,
@@ -140,7 +151,9 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         if progress:
             progress("lecture", len(documents), len(documents) + len(skipped))
 
-        all_passages, texts = cut_corpus(documents, settings)
+        known_analyses = store.load_analyses(previous) if previous is not None else {}
+        all_passages, texts, analyses = cut_corpus(
+            documents, settings, {sha: Analysis.from_row(row) for sha, row in known_analyses.items()})
 
         vectors = np.empty((len(texts), encoder.info.dim), dtype=np.float32)
         keys = [passage_key(text) for text in texts]
@@ -172,7 +185,8 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         seconds = time.perf_counter() - started
         store.write_build(settings.index, documents, all_passages, vectors, encoder.info,
                           settings.chunking(), skipped, seconds,
-                          changes={name: len(sources) for name, sources in changes.items()}, tokens=tokens)
+                          changes={name: len(sources) for name, sources in changes.items()}, tokens=tokens,
+                          analyses=[analysis.to_row() for analysis in analyses])
     counts: dict[str, int] = {}
     for passage in all_passages:
         counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1

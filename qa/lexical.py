@@ -52,10 +52,13 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    """Snowball on the accented word, then folded; a final e is dropped so that a word typed
-    without accents meets its accented form (« presidee » and « présidée » both give presid)."""
+@lru_cache(maxsize=262144)
+def _term(word: str) -> str | None:
+    """The term of a lower-case word, None for a stop word: Snowball on the accented word, then
+    folded; a final e is dropped so that a word typed without accents meets its accented form
+    (« presidee » and « présidée » both give presid)."""
+    if len(word) < 2 or fold(word) in STOP_WORDS:
+        return None
     stem = fold(_STEMMER.stemWord(word))
     return stem[:-1] if len(stem) > 3 and stem.endswith("e") else stem
 
@@ -76,8 +79,9 @@ def terms(text: str) -> list[str]:
             out.append(_THOUSANDS.sub("", token).replace(",", ".").replace(" ", ""))
             continue
         for word in token.lower().split("-"):
-            if len(word) > 1 and fold(word) not in STOP_WORDS:
-                out.append(_stem(word))
+            term = _term(word)
+            if term is not None:
+                out.append(term)
     return out
 
 

@@ -129,7 +129,8 @@ def dense_index(vectors: np.ndarray, exact_max: int = EXACT_MAX) -> faiss.Index:
 
 def write_build(index_dir: Path, documents: list[Document], passages: list[Passage], vectors: np.ndarray,
                 encoder: EncoderInfo, chunking: dict, skipped: list[Skipped], seconds: float,
-                changes: dict | None = None, tokens: list[list[str]] | None = None) -> Path:
+                changes: dict | None = None, tokens: list[list[str]] | None = None,
+                analyses: list[dict] | None = None) -> Path:
     """Write a complete build beside the live one, then make it live. Returns the build folder."""
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -150,6 +151,7 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
     tokens = tokens if tokens is not None else [[] for _ in passages]
     _write_jsonl(staging / "terms.jsonl", tokens)
     LexicalIndex.from_tokens(tokens).save(staging / "lexical")
+    _write_jsonl(staging / "analysis.jsonl", analyses or [])
 
     counts: dict[str, int] = {}
     for passage in passages:
@@ -235,6 +237,12 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
     if lexical.size != len(passages):
         raise IndexCorruptError(build / "lexical", f"{lexical.size} passages au lieu de {len(passages)}")
     return StoredIndex(build, manifest, documents, passages, dense, lexical)
+
+
+def load_analyses(index: StoredIndex) -> dict[str, dict]:
+    """Each document's sentence analysis in a build, by content hash (rows as written)."""
+    path = index.path / "analysis.jsonl"
+    return {row["sha256"]: row for row in _read_jsonl(path)} if path.is_file() else {}
 
 
 def load_terms(index: StoredIndex) -> list[list[str]]:

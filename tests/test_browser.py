@@ -67,18 +67,19 @@ def page(served):
         browser.close()
 
 
-def ask(page, question: str) -> None:
+def ask(page, question: str):
+    """Ask in the chat; returns the first citation card of the answer."""
     count = page.locator(".citation").count()
     page.fill("#question textarea", question)
     page.click("#send")
     page.wait_for_function(f"document.querySelectorAll('.citation').length > {count}", timeout=60_000)
+    return page.locator(".citation").nth(count)
 
 
 def test_answer_citations_and_the_whole_release(page, tmp_path):
-    ask(page, "Qui a présidé la cérémonie à Ségou ?")
+    card = ask(page, "Qui a présidé la cérémonie à Ségou ?")
     answer = page.locator(".answer").last
     assert "Abdoulaye MAIGA" in answer.inner_text() and "[1]" in answer.inner_text()
-    card = page.locator(".citation").first
     assert "Journée Internationale des Migrants 2024" in card.inner_text()
     assert "19 décembre 2024" in card.inner_text() and SEGOU in card.inner_text()
     assert "Abdoulaye MAIGA" in card.locator(".citation-text mark").inner_text()
@@ -94,8 +95,7 @@ def test_answer_citations_and_the_whole_release(page, tmp_path):
 
 
 def test_hostile_release_text_stays_inert(page, tmp_path):
-    ask(page, "Qu'est-ce que le convoi humanitaire a apporté à Tessalit ?")
-    card = page.locator(".citation").first
+    card = ask(page, "Qu'est-ce que le convoi humanitaire a apporté à Tessalit ?")
     text = card.locator(".citation-text").inner_text()
     assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text
     assert "![pixel](http://evil.example/pixel.png)" in text and "<b>épaisses</b>" in text
@@ -115,3 +115,19 @@ def test_abstention_shows_possibly_useful_passages(page):
         page.locator("#chat").inner_text()
     assert "Je n'ai trouvé aucun passage qui réponde à cette question." in last
     assert "Passages peut-être utiles" in last
+
+
+def test_upload_panel_adds_a_release_that_is_answered_at_once(page, tmp_path):
+    release = write(tmp_path, "gao-jardins.txt", "Des jardins à Gao\nGao, le 5 mai 2025 – Soixante jardins "
+                    "maraîchers irrigués par des pompes solaires ont été remis aux femmes rapatriées de Gao.")
+    page.get_by_role("tab", name="Ajouter des documents").click()
+    page.locator("#upload-files input[type=file]").set_input_files(str(release))
+    page.wait_for_timeout(1000)
+    page.click("#add")
+    page.wait_for_function("document.querySelector('#report textarea').value.includes('gao-jardins.txt')",
+                           timeout=120_000)
+    assert "ajouté" in page.locator("#report textarea").input_value()
+    page.get_by_role("tab", name="Questions").click()
+    first = ask(page, "Combien de jardins maraîchers ont été remis aux femmes rapatriées de Gao ?")
+    assert "gao-jardins.txt" in first.inner_text()
+    assert "Soixante jardins" in page.locator(".answer").last.inner_text()
