@@ -79,7 +79,7 @@ def cmd_ask(args) -> int:
     from .assistant import Assistant
     assistant = Assistant.open(settings=_settings(args))
     for id, question in _questions(args):
-        answer = assistant.ask(question, k=args.k, id=id)
+        answer = assistant.ask(question, k=args.k, id=id, mode=args.mode)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
@@ -131,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=None, help="nombre de passages cités (défaut : 5)")
     ask.add_argument("--json", action="store_true", help="une réponse JSON par ligne")
     ask.add_argument("--batch", metavar="FILE", help='fichier JSONL de {"id": …, "q": …} (- pour stdin)')
+    ask.add_argument("--mode", choices=["hybrid", "dense", "lexical"], help="recherche (défaut : hybrid)")
     ask.set_defaults(run=cmd_ask)
 
     evaluation = common(commands.add_parser("eval", help="mesurer la recherche sur un jeu de questions JSONL"))
