@@ -20,6 +20,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+import orjson
 
 from .chunking import Passage
 from .documents import Document, Skipped
@@ -62,9 +63,10 @@ def _sha256(path: Path) -> str:
 
 
 def _write_jsonl(path: Path, rows) -> None:
-    with path.open("w", encoding="utf-8") as handle:
+    """One JSON value a line, UTF-8 as is (orjson: several times faster than json on large builds)."""
+    with path.open("wb") as handle:
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.write(orjson.dumps(row) + b"\n")
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -198,9 +200,9 @@ def _remove_old_builds(builds: Path, keep: str) -> None:
             shutil.rmtree(partial, ignore_errors=True)
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+def _read_jsonl(path: Path) -> list:
+    with path.open("rb") as handle:
+        return [orjson.loads(line) for line in handle if line.strip()]
 
 
 def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
