@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from .errors import QAError
@@ -44,7 +45,25 @@ def cmd_index(args) -> int:
             print(f"  ignoré   {source}  : {skipped['reason']}")
     else:
         print(report.summary())
+    if args.watch:
+        return watch(settings, args.interval)
     return 0
+
+
+def watch(settings: Settings, interval: float) -> int:
+    """Follow the corpus: whenever a file is added, changed or removed, update the index."""
+    from .embedding import load_encoder
+    from .indexing import build_index, is_up_to_date
+    encoder = load_encoder(settings.model, settings.backend)
+    print(f"Surveillance de « {settings.corpus} » toutes les {interval:g} s (Ctrl+C pour arrêter).", flush=True)
+    while True:
+        time.sleep(interval)
+        if is_up_to_date(settings, encoder.info):
+            continue
+        try:
+            print(build_index(settings, encoder, progress=print_progress).summary(), flush=True)
+        except QAError as error:  # a build by someone else is running: try again at the next turn
+            print(f"Erreur : {error}", file=sys.stderr, flush=True)
 
 
 def _print_answer(answer) -> None:
@@ -124,6 +143,8 @@ def parser() -> argparse.ArgumentParser:
 
     index = common(commands.add_parser("index", help="construire ou mettre à jour l'index"))
     index.add_argument("--rebuild", action="store_true", help="tout reconstruire")
+    index.add_argument("--watch", action="store_true", help="puis suivre le corpus et mettre l'index à jour")
+    index.add_argument("--interval", type=float, default=2.0, help="secondes entre deux vérifications (--watch)")
     index.set_defaults(run=cmd_index)
 
     ask = common(commands.add_parser("ask", help="poser une question"))

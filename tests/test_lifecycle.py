@@ -204,3 +204,23 @@ def test_upload_then_ask_in_the_running_service(corpus_settings, e5, tmp_path):
     assert report.added == ["kayes.txt"] and "ajoutés" in service.last_report
     assert service.ask("Combien de jardins maraîchers à Kayes ?").citations[0].source == "kayes.txt"
     assert ["Des jardins pour Kayes", "2025-04-04", "Kayes", "kayes.txt"] in [row[:4] for row in service.documents()]
+
+
+def test_watch_follows_the_corpus(corpus_settings, e5):
+    build_index(corpus_settings, e5)
+    process = subprocess.Popen([sys.executable, "-m", "qa", "index", "--watch", "--interval", "0.3", "--corpus",
+                                str(corpus_settings.corpus), "--index", str(corpus_settings.index)],
+                               cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        time.sleep(3)
+        write(corpus_settings.corpus, "kayes.txt", NEW_RELEASE)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            manifest = store.read_manifest(corpus_settings.index)
+            if "kayes.txt" in manifest["documents"]:
+                break
+            time.sleep(0.2)
+        assert "kayes.txt" in store.read_manifest(corpus_settings.index)["documents"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
