@@ -145,13 +145,16 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
     notes: list[str] = []
     with store.build_lock(settings.index):
         previous = None if rebuild else _previous(settings, encoder, notes)
-        known = previous.documents if previous else {}
+        # Documents are reused only when read by the same text pipeline (same code and chunking);
+        # vectors are reused whenever the text they embed is the same.
+        same_pipeline = previous is not None and previous.manifest.get("chunking") == settings.chunking()
+        known = previous.documents if same_pipeline else {}
         documents, skipped, reused_files = read_corpus(settings.corpus, settings.max_file_bytes,
                                                        known={d.source: d for d in known.values()})
         if progress:
             progress("lecture", len(documents), len(documents) + len(skipped))
 
-        known_analyses = store.load_analyses(previous) if previous is not None else {}
+        known_analyses = store.load_analyses(previous) if same_pipeline else {}
         all_passages, texts, analyses = cut_corpus(
             documents, settings, {sha: Analysis.from_row(row) for sha, row in known_analyses.items()})
 
@@ -174,7 +177,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
                 progress=(lambda done, total: progress("vecteurs", done, total)) if progress else None)
             vectors[missing] = fresh
 
-        before = {d.source: d.sha256 for d in known.values()}
+        before = {d.source: d.sha256 for d in (previous.documents.values() if previous else [])}
         now = {d.source: d.sha256 for d in documents}
         changes = {
             "added": sorted(set(now) - set(before)),

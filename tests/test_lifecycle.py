@@ -224,3 +224,14 @@ def test_watch_follows_the_corpus(corpus_settings, e5):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_new_text_pipeline_rereads_documents_but_keeps_vectors(corpus_settings, e5, monkeypatch):
+    build_index(corpus_settings, e5)
+    import qa.settings
+    monkeypatch.setattr(qa.settings, "text_pipeline_version", lambda: "another-version")
+    changed = replace(corpus_settings)
+    assert not is_up_to_date(changed, e5.info)
+    report = build_index(changed, e5)
+    assert report.unchanged == sorted([BAMAKO, SEGOU]) and report.added == []
+    assert report.embedded == 0 and report.reused == report.passage_count
