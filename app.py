@@ -123,9 +123,6 @@ class Service:
                 for d in documents.values()]
         return sorted(rows, key=lambda row: (row[1], row[3]), reverse=True)
 
-    def sources(self) -> list[str]:
-        return sorted(row[3] for row in self.documents())
-
     def status(self) -> str:
         manifest = store.read_manifest(self.settings.index)
         if manifest is None or not manifest.get("documents"):
@@ -188,7 +185,8 @@ def build_ui(service: Service) -> gr.Blocks:
             raise gr.Error(str(error)) from None
 
     def refreshed():
-        return (service.status(), gr.update(choices=service.sources()), service.documents(), service.report())
+        rows = service.documents()
+        return (service.status(), gr.update(choices=sorted(row[3] for row in rows)), rows, service.report())
 
     def reindex(progress=gr.Progress()):
         try:

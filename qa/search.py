@@ -86,7 +86,7 @@ def dense_search(index: StoredIndex, query_vector: np.ndarray, k: int, where: Fi
 
 
 def lexical_search(index: StoredIndex, lexical: LexicalIndex, question_terms: list[str], k: int,
-                   where: Filter | None = None, timings: dict | None = None) -> list[Hit]:
+                   where: Filter | None = None) -> list[Hit]:
     scores = lexical.scores(question_terms)
     mask = _allowed(index, where)
     if mask is not None:

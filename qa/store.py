@@ -140,12 +140,12 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
     staging = builds / f".{name}.partial"
     staging.mkdir()
 
-    dense = dense_index(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, encoder.dim))
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(passages), encoder.dim)
+    dense = dense_index(vectors)
     faiss.write_index(dense, str(staging / "dense.faiss"))
     _fsync(staging / "dense.faiss")
     with open(staging / "vectors.npy", "wb") as handle:
-        np.save(handle, np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(passages), encoder.dim),
-                allow_pickle=False)
+        np.save(handle, vectors, allow_pickle=False)
         handle.flush()
         os.fsync(handle.fileno())
     _write_jsonl(staging / "passages.jsonl", (asdict(p) for p in passages))

@@ -43,18 +43,6 @@ def test_passages_do_not_cross_sections():
         "Premier bloc. Une phrase.", "Second bloc. Autre phrase."]
 
 
-@pytest.mark.parametrize("a,b", [
-    ("été aidés", "ete aides"),
-    ("présidée", "presidee"),
-    ("l’Organisation", "organisation"),
-    ("13 000", "13000"),
-    ("13\u202f000", "13000"),
-    ("jusqu'à Ségou", "Segou"),
-])
-def test_same_terms(a, b):
-    assert terms(a) == terms(b)
-
-
 def test_stop_words_and_percentages():
     assert terms("Quel est le thème de la journée ?") == terms("thème journée")
     assert "135%" in terms("les flux ont plus que doublé (135%)")
