@@ -162,10 +162,12 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         keys = [passage_key(text) for text in texts]
         old_rows, old_terms = {}, {}
         if previous is not None:
-            old_vectors, old_tokens = store.load_vectors(previous), store.load_terms(previous)
-            for row, passage in enumerate(previous.passages):
-                key = passage_key(embedded_text(previous.documents[passage.doc_id], passage))
-                old_rows[key], old_terms[key] = old_vectors[row], old_tokens[row]
+            # Keyed by the text each vector was computed from, as stored with it; a passage's terms
+            # are reused only when the French analysis that produced them is the same.
+            old_keys, old_vectors = store.load_keys(previous), store.load_vectors(previous)
+            old_rows = dict(zip(old_keys, old_vectors))
+            if same_pipeline:
+                old_terms = dict(zip(old_keys, store.load_terms(previous)))
         missing = [i for i, key in enumerate(keys) if key not in old_rows]
         for i, key in enumerate(keys):
             if key in old_rows:
@@ -188,7 +190,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         seconds = time.perf_counter() - started
         store.write_build(settings.index, documents, all_passages, vectors, encoder.info,
                           settings.chunking(), skipped, seconds,
-                          changes={name: len(sources) for name, sources in changes.items()}, tokens=tokens,
+                          changes={name: len(sources) for name, sources in changes.items()}, tokens=tokens, keys=keys,
                           analyses=[analysis.to_row() for analysis in analyses])
     counts: dict[str, int] = {}
     for passage in all_passages:

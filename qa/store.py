@@ -1,7 +1,9 @@
 """The index on disk: FAISS vectors, passages, documents and a manifest, switched atomically.
 
     index/CURRENT                 names the live build
-    index/builds/<name>/          dense.faiss, passages.jsonl, documents.jsonl, manifest.json
+    index/builds/<name>/          dense.faiss, vectors.npy, keys.jsonl (what each vector was computed
+                                  from), passages.jsonl, documents.jsonl, terms.jsonl, analysis.jsonl,
+                                  lexical/ (BM25 arrays), manifest.json
 
 A build is written into a fresh folder, the manifest last, then CURRENT is replaced in one
 os.replace: a reader sees the old build or the new one, never half of one.
@@ -29,14 +31,14 @@ from .lexical import LexicalIndex
 from .settings import thread_limit
 from .errors import EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 # Exact search up to this many passages; above it an HNSW graph (see benchmarks/speed.py for the
 # latency and recall@10 against exact search that set it).
 EXACT_MAX = 200_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 512
-DATA_FILES = ("dense.faiss", "vectors.npy", "passages.jsonl", "documents.jsonl", "terms.jsonl")
+DATA_FILES = ("dense.faiss", "vectors.npy", "keys.jsonl", "passages.jsonl", "documents.jsonl", "terms.jsonl")
 KEEP_BUILDS = 2
 
 
@@ -132,8 +134,11 @@ def dense_index(vectors: np.ndarray, exact_max: int = EXACT_MAX) -> faiss.Index:
 def write_build(index_dir: Path, documents: list[Document], passages: list[Passage], vectors: np.ndarray,
                 encoder: EncoderInfo, chunking: dict, skipped: list[Skipped], seconds: float,
                 changes: dict | None = None, tokens: list[list[str]] | None = None,
-                analyses: list[dict] | None = None) -> Path:
-    """Write a complete build beside the live one, then make it live. Returns the build folder."""
+                analyses: list[dict] | None = None, keys: list[str] | None = None) -> Path:
+    """Write a complete build beside the live one, then make it live. Returns the build folder.
+
+    keys: for each passage, the digest of the text its vector was computed from (what the next
+    build compares to reuse the vector)."""
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     name = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -148,6 +153,7 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
         np.save(handle, vectors, allow_pickle=False)
         handle.flush()
         os.fsync(handle.fileno())
+    _write_jsonl(staging / "keys.jsonl", keys if keys is not None else ["" for _ in passages])
     _write_jsonl(staging / "passages.jsonl", (asdict(p) for p in passages))
     _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in documents))
     tokens = tokens if tokens is not None else [[] for _ in passages]
@@ -250,6 +256,11 @@ def load_analyses(index: StoredIndex) -> dict[str, dict]:
 def load_terms(index: StoredIndex) -> list[list[str]]:
     """The French terms of each passage of a build (to reuse them in the next build)."""
     return _read_jsonl(index.path / "terms.jsonl")
+
+
+def load_keys(index: StoredIndex) -> list[str]:
+    """For each passage of a build, the digest of the text its vector was computed from."""
+    return _read_jsonl(index.path / "keys.jsonl")
 
 
 def load_vectors(index: StoredIndex) -> np.ndarray:

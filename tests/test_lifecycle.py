@@ -235,3 +235,27 @@ def test_a_new_text_pipeline_rereads_documents_but_keeps_vectors(corpus_settings
     report = build_index(changed, e5)
     assert report.unchanged == sorted([BAMAKO, SEGOU]) and report.added == []
     assert report.embedded == 0 and report.reused == report.passage_count
+
+
+def test_vectors_and_terms_are_reused_only_for_what_produced_them(corpus_settings, e5, monkeypatch):
+    """A vector is reused for the exact text it was computed from, and a passage's terms only under
+    the same French analysis: a new header format re-embeds, a new analysis re-analyses."""
+    first = build_index(corpus_settings, e5)
+    import qa.indexing
+    import qa.lexical
+    import qa.settings
+    original = qa.indexing.embedded_text
+    monkeypatch.setattr(qa.indexing, "embedded_text", lambda document, passage: "Communiqué\n" + original(document, passage))
+    monkeypatch.setattr(qa.settings, "text_pipeline_version", lambda: "new-header")
+    reheaded = build_index(corpus_settings, e5)
+    assert reheaded.embedded == reheaded.passage_count == first.passage_count and reheaded.reused == 0
+
+    monkeypatch.setattr(qa.indexing, "embedded_text", original)
+    monkeypatch.setattr(qa.indexing, "terms", lambda text: ["analyse-v2"] + qa.lexical.terms(text))
+    monkeypatch.setattr(qa.settings, "text_pipeline_version", lambda: "new-analysis")
+    reanalysed = build_index(corpus_settings, e5)
+    assert reanalysed.embedded == reanalysed.passage_count  # the header-less texts were not kept
+    built = store.load(corpus_settings.index)
+    assert all(passage_terms[0] == "analyse-v2" for passage_terms in store.load_terms(built))
+    again = build_index(corpus_settings, e5, rebuild=False)
+    assert again.embedded == 0 and again.reused == again.passage_count
