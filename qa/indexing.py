@@ -70,7 +70,7 @@ class BuildReport:
 
 
 def embedded_text(document: Document, passage: Passage) -> str:
-    """What the retrievers read: the passage under a contextual header (title, place, date), not shown."""
+    """What the encoder reads: the passage under a contextual header (title, place, date), not shown."""
     header = " – ".join(part for part in (document.title, document.place, document.date) if part)
     if header and not passage.text.startswith(document.title or "\0"):
         return f"{header}\n{passage.text}"
@@ -118,7 +118,7 @@ def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.S
 
 def cut_corpus(documents: list[Document], settings: Settings, known: dict[str, Analysis] | None = None,
                ) -> tuple[list[Passage], list[str], list[Analysis]]:
-    """The passages of every document (repeated text said once), what the retrievers read of each,
+    """The passages of every document (repeated text said once), what the encoder reads of each,
     and each document's analysis (`known`: analyses by content hash, reused when unchanged)."""
     known = known or {}
     analyses = {d.id: known.get(d.sha256) or analyse(d) for d in documents}
@@ -172,7 +172,10 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         for i, key in enumerate(keys):
             if key in old_rows:
                 vectors[i] = old_rows[key]
-        tokens = [old_terms[key] if key in old_terms else terms(text) for key, text in zip(keys, texts)]
+        # BM25 reads the passage itself: the header repeated in every passage of a release would make
+        # its title words match all of them alike (the encoder reads it, as context).
+        tokens = [old_terms[key] if key in old_terms else terms(passage.text)
+                  for key, passage in zip(keys, all_passages)]
         if missing:
             fresh = encoder.encode_passages(
                 [texts[i] for i in missing],
