@@ -26,8 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa import store  # noqa: E402
 from qa.documents import read_corpus  # noqa: E402
-from qa.indexing import cut_corpus  # noqa: E402
-from qa.lexical import terms  # noqa: E402
+from qa.indexing import cut_corpus, lexical_terms, passage_key  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 CACHE = Path("/tmp/qa-bench")
@@ -120,7 +119,8 @@ def assemble_index(settings: Settings, encoder, base: np.ndarray) -> int:
     passages, texts, analyses = cut_corpus(documents, settings)
     vectors = mixed_vectors(base, len(texts))
     store.write_build(settings.index, documents, passages, vectors, encoder.info, settings.chunking(), skipped,
-                      0.0, tokens=[terms(text) for text in texts], analyses=[a.to_row() for a in analyses])
+                      0.0, tokens=[lexical_terms(passage) for passage in passages],
+                      analyses=[a.to_row() for a in analyses], keys=[passage_key(text) for text in texts])
     return len(passages)
 
 

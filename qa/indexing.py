@@ -77,6 +77,12 @@ def embedded_text(document: Document, passage: Passage) -> str:
     return passage.text
 
 
+def lexical_terms(passage: Passage) -> list[str]:
+    """What BM25 reads: the passage's own French terms. The header the encoder reads is left out:
+    repeated in every passage of a release, its title words would match all of them alike."""
+    return terms(passage.text)
+
+
 def passage_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -172,9 +178,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         for i, key in enumerate(keys):
             if key in old_rows:
                 vectors[i] = old_rows[key]
-        # BM25 reads the passage itself: the header repeated in every passage of a release would make
-        # its title words match all of them alike (the encoder reads it, as context).
-        tokens = [old_terms[key] if key in old_terms else terms(passage.text)
+        tokens = [old_terms[key] if key in old_terms else lexical_terms(passage)
                   for key, passage in zip(keys, all_passages)]
         if missing:
             fresh = encoder.encode_passages(
