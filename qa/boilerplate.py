@@ -9,7 +9,8 @@ works on sites never seen; within one release, a sentence said twice is indexed 
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
+from itertools import combinations
 from dataclasses import dataclass
 
 from .chunking import Span, sentence_spans
@@ -69,20 +70,20 @@ def repeated_sentences(documents: list[Document], analyses: dict[str, Analysis] 
             first_of_key[key] = position
 
     kept = [i for i in first_of_key.values() if len(sentences[i][3]) >= LONG_TERMS]
-    postings: dict[str, list[int]] = defaultdict(list)
+    postings: dict[str, set[int]] = defaultdict(set)
     for i in kept:
         for term in sentences[i][3]:
-            postings[term].append(i)
+            postings[term].add(i)
     for i in kept:
         order, doc_id, span, words, _ = sentences[i]
         # A sentence 90 % inside another misses at most `missing` of its terms there, so it shares
-        # at least two of its `missing + 2` rarest terms with it: those terms' short postings
-        # hold every candidate.
+        # at least two of its `missing + 2` rarest terms with it: every candidate is in the
+        # postings of two of those terms.
         missing = int(len(words) * (1 - CONTAINED))
-        rarest = sorted(words, key=lambda term: len(postings[term]))[:missing + 2]
-        shared = Counter(j for term in rarest for j in postings[term])
-        candidates = sorted(j for j, count in shared.items() if count >= 2 and j != i)
-        for j in candidates:
+        rarest = sorted((postings[term] for term in words), key=len)[:missing + 2]
+        shared = set().union(*(a & b for a, b in combinations(rarest, 2)))
+        shared.discard(i)
+        for j in sorted(shared):
             other = sentences[j]
             if other[1] == doc_id:
                 continue
