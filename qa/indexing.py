@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -199,8 +200,6 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
                           settings.chunking(), skipped, seconds,
                           changes={name: len(sources) for name, sources in changes.items()}, tokens=tokens, keys=keys,
                           analyses=[analysis.to_row() for analysis in analyses])
-    counts: dict[str, int] = {}
-    for passage in all_passages:
-        counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
-    return BuildReport(documents, counts, skipped, time.perf_counter() - started, embedded=len(missing),
+    counts = Counter(passage.doc_id for passage in all_passages)
+    return BuildReport(documents, dict(counts), skipped, time.perf_counter() - started, embedded=len(missing),
                        reused=len(texts) - len(missing), notes=notes, **changes)

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -161,9 +162,7 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
     LexicalIndex.from_tokens(tokens).save(staging / "lexical")
     _write_jsonl(staging / "analysis.jsonl", analyses or [])
 
-    counts: dict[str, int] = {}
-    for passage in passages:
-        counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
+    counts = Counter(passage.doc_id for passage in passages)
     manifest = {
         "format_version": FORMAT_VERSION,
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
