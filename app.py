@@ -292,4 +292,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 if __name__ == "__main__":
     args = parse_args()
-    sys.exit(main(Settings.from_env(corpus=args.corpus, index=args.index), host=args.host, port=args.port))
+    try:
+        settings = Settings.from_env(corpus=args.corpus, index=args.index)
+    except QAError as error:
+        sys.exit(f"Erreur : {error}")
+    sys.exit(main(settings, host=args.host, port=args.port))

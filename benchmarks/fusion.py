@@ -7,9 +7,10 @@ With --spf DIR, the fiches of ../shared/benchmarks/spf are written to DIR/corpus
 DIR/index when missing (about 7 minutes the first time; then reused).
 
 For each question set, one table: dense alone, BM25 alone, the product's normalised weighted
-fusion (qa.search.hybrid_search) at dense weights 0 to 1, reciprocal rank fusion (k = 60), and a
-per-question oracle that picks, for every question separately, the weight that ranks it best.
-The oracle is not a method: it bounds what any weighting of these two scores could reach.
+fusion (qa.search.hybrid_search) at dense weights 0 to 1, reciprocal rank fusion (k = 60) and
+z-score fusion over the same 50 candidates a side, and a per-question oracle that picks, for
+every question separately, the weight that ranks it best. The oracle is not a method: it bounds
+what any weighting of these two scores could reach.
 Columns: document MRR@10, recall@1 and @5, and « 1re citation », the share of questions whose
 first passage holds the gold answer.
 """
@@ -19,6 +20,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -27,7 +30,7 @@ from qa.__main__ import ensure_index  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 from qa.evaluation import Report, judge, read_questions  # noqa: E402
 from qa.lexical import terms  # noqa: E402
-from qa.search import Hit, dense_search, hybrid_search, lexical_search  # noqa: E402
+from qa.search import CANDIDATES, Hit, dense_search, hybrid_search, lexical_search  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from spf_corpus import DEFAULT_SHARED, spf_folder, write_corpus  # noqa: E402
 
@@ -47,6 +50,23 @@ def reciprocal_rank_fusion(dense: list[Hit], lexical: list[Hit], k: int = RRF_K)
     return [Hit(passages[pid], scores[pid]) for pid in order]
 
 
+def z_score_fusion(dense: list[Hit], lexical: list[Hit]) -> list[Hit]:
+    """Each retriever's scores standardised over its own candidates, then averaged (a passage one
+    side did not propose counts as that side's lowest candidate)."""
+    def standard(hits: list[Hit], score) -> tuple[dict[str, float], float]:
+        values = np.array([score(hit) for hit in hits], dtype=np.float64)
+        if not len(values):
+            return {}, 0.0
+        z = (values - values.mean()) / (values.std() or 1.0)
+        return {hit.passage.id: float(v) for hit, v in zip(hits, z)}, float(z.min())
+    dense_z, dense_floor = standard(dense, lambda hit: hit.dense)
+    lexical_z, lexical_floor = standard(lexical, lambda hit: hit.lexical)
+    passages = {hit.passage.id: hit.passage for hit in dense + lexical}
+    scores = {pid: (dense_z.get(pid, dense_floor) + lexical_z.get(pid, lexical_floor)) / 2 for pid in passages}
+    order = sorted(scores, key=lambda pid: (-scores[pid], pid))
+    return [Hit(passages[pid], scores[pid]) for pid in order]
+
+
 def rankings(assistant: Assistant, question: str) -> dict[str, list[Hit]]:
     """Every method's passages for one question (the question is encoded once)."""
     index, lexical = assistant.index, assistant.lexical
@@ -54,7 +74,10 @@ def rankings(assistant: Assistant, question: str) -> dict[str, list[Hit]]:
     question_terms = terms(question)
     dense = dense_search(index, vector, DEPTH)
     bm25 = lexical_search(index, lexical, question_terms, DEPTH)
-    out = {"dense": dense, "BM25": bm25, "RRF": reciprocal_rank_fusion(dense, bm25)[:DEPTH]}
+    dense_pool = dense_search(index, vector, CANDIDATES)
+    bm25_pool = lexical_search(index, lexical, question_terms, CANDIDATES)
+    out = {"dense": dense, "BM25": bm25, "RRF": reciprocal_rank_fusion(dense_pool, bm25_pool)[:DEPTH],
+           "z-score": z_score_fusion(dense_pool, bm25_pool)[:DEPTH]}
     for weight in WEIGHTS:
         out[f"fusion {weight:.1f}"] = hybrid_search(index, lexical, vector, question_terms, DEPTH,
                                                     dense_weight=weight)

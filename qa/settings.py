@@ -5,9 +5,28 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .errors import QAError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+
+# Passage sizes a user may choose: e5 reads at most 512 tokens (about 2,000 French characters).
+MIN_PASSAGE_CHARS, MAX_PASSAGE_CHARS = 200, 2000
+
+
+def _number(var: str, low: float, high: float) -> float:
+    """The number in an environment variable, or a clear error naming the variable and the range."""
+    raw = os.environ[var].strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise QAError(f"{var}={raw!r} : attendu un nombre entre {low:g} et {high:g} "
+                      f"(expected a number between {low:g} and {high:g})")
+    return value
+
 
 def thread_limit() -> int | None:
     """QA_THREADS: how many threads the encoder and FAISS may each use (default: their own choice,
@@ -48,14 +67,17 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        """Defaults, then QA_CORPUS / QA_INDEX / QA_MODEL / QA_BACKEND / QA_MAX_FILE_MB, then explicit overrides (None ignored)."""
+        """Defaults, then QA_CORPUS / QA_INDEX / QA_MODEL / QA_BACKEND / QA_MAX_FILE_MB /
+        QA_PASSAGE_CHARS, then explicit overrides (None ignored)."""
         values = {}
         for name, var in (("corpus", "QA_CORPUS"), ("index", "QA_INDEX"),
                           ("model", "QA_MODEL"), ("backend", "QA_BACKEND")):
             if os.environ.get(var):
                 values[name] = os.environ[var]
         if os.environ.get("QA_MAX_FILE_MB"):
-            values["max_file_bytes"] = int(float(os.environ["QA_MAX_FILE_MB"]) * 1024 * 1024)
+            values["max_file_bytes"] = int(_number("QA_MAX_FILE_MB", 0.001, 100_000) * 1024 * 1024)
+        if os.environ.get("QA_PASSAGE_CHARS"):
+            values["passage_chars"] = int(_number("QA_PASSAGE_CHARS", MIN_PASSAGE_CHARS, MAX_PASSAGE_CHARS))
         values.update({key: value for key, value in overrides.items() if value is not None})
         for name in ("corpus", "index"):
             if name in values:

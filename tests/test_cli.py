@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+
+import pytest
 
 from conftest import SEGOU, write
 from qa.settings import PROJECT_ROOT
@@ -99,3 +102,19 @@ def test_corrupt_index_names_the_file_and_the_rebuild(seed_index, seed_settings,
 def test_no_question_is_a_usage_error():
     run = qa("ask")
     assert run.returncode == 1 and "question" in run.stderr
+
+
+def test_passage_size_from_the_environment(monkeypatch):
+    from qa.settings import Settings
+    monkeypatch.setenv("QA_PASSAGE_CHARS", "600")
+    assert Settings.from_env().passage_chars == 600
+
+
+@pytest.mark.parametrize("variable,value", [("QA_PASSAGE_CHARS", "beaucoup"), ("QA_PASSAGE_CHARS", "50"),
+                                            ("QA_MAX_FILE_MB", "-3")])
+def test_bad_numbers_in_the_environment_are_named(variable, value, tmp_path):
+    run = subprocess.run([sys.executable, "-m", "qa", "index", "--index", str(tmp_path / "index")], cwd=PROJECT_ROOT,
+                         capture_output=True, text=True, timeout=300, env={**os.environ, variable: value})
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert variable in run.stderr and "expected a number between" in run.stderr
+    assert not (tmp_path / "index").exists()
