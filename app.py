@@ -111,16 +111,13 @@ class Service:
 
     def documents(self) -> list[list]:
         """Rows for the Sources tab: title, date, place, file, passages."""
-        manifest = store.read_manifest(self.settings.index)
-        if manifest is None:
-            return []
         try:
-            documents = self.assistant().index.documents
+            index = self.assistant().index  # the live build, with its own manifest
         except QAError:
             return []
-        counts = {doc_id: entry["passages"] for doc_id, entry in manifest["documents"].items()}
+        counts = {doc_id: entry["passages"] for doc_id, entry in index.manifest["documents"].items()}
         rows = [[d.title or "", d.date or "", d.place or "", d.source, counts.get(d.id, 0)]
-                for d in documents.values()]
+                for d in index.documents.values()]
         return sorted(rows, key=lambda row: (row[1], row[3]), reverse=True)
 
     def status(self) -> str:

@@ -132,7 +132,7 @@ def indexing() -> None:
     shutil.rmtree(work, ignore_errors=True)
     settings = replace(Settings(), corpus=work / "corpus", index=work / "index")
     synthetic.write_corpus(settings.corpus, 240)
-    documents, _, _ = read_corpus(settings.corpus, settings.max_file_bytes)
+    documents, _ = read_corpus(settings.corpus, settings.max_file_bytes)
     _, texts, _ = cut_corpus(documents, settings)
     print("\n## Indexing overhead: qa index against the bare encoder on the same passages")
     print(f"{'run':>4} {'passages':>9} {'bare encoder s':>15} {'build_index s':>14} {'overhead':>9}")

@@ -115,7 +115,7 @@ def write_corpus(folder: Path, passages: int, bigrams: Bigrams | None = None) ->
 def assemble_index(settings: Settings, encoder, base: np.ndarray) -> int:
     """The index of a corpus folder as `qa index` would build it, with derived vectors instead of
     embedded ones. Returns the number of passages."""
-    documents, skipped, _ = read_corpus(settings.corpus, settings.max_file_bytes)
+    documents, skipped = read_corpus(settings.corpus, settings.max_file_bytes)
     passages, texts, analyses = cut_corpus(documents, settings)
     vectors = mixed_vectors(base, len(texts))
     store.write_build(settings.index, documents, passages, vectors, encoder.info, settings.chunking(), skipped,

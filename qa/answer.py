@@ -126,15 +126,14 @@ def evidence(question_terms: set[str], hits: list[Hit], documents: dict[str, Doc
     return Evidence(coverage, max(dense) if dense else None)
 
 
-def compose(question: str, hits: list[Hit], documents: dict[str, Document],
+def compose(question_terms: set[str], hits: list[Hit], documents: dict[str, Document],
             weight: Callable[[str], float] = lambda term: 1.0) -> tuple[Sentence | None, list[Citation]]:
     """Citations in passage order, each with its best sentence highlighted, and the answer sentence.
 
-    The answer is the sentence with the best mix of question coverage and passage score, so a
-    lower passage whose sentence names what the question asks can supply the answer. `weight`
-    gives each question term its importance (rare terms count more).
+    The answer is the sentence with the best mix of coverage of the question's terms and passage
+    score, so a lower passage whose sentence names what the question asks can supply the answer.
+    `weight` gives each question term its importance (rare terms count more).
     """
-    question_terms = set(terms(question))
     citations, best, best_value = [], None, float("-inf")
     top = hits[0].score if hits else 0.0
     for rank, hit in enumerate(hits, start=1):

@@ -104,8 +104,9 @@ class Assistant:
 
     def answer_from(self, question: str, hits: list[Hit], id: str | None = None) -> Answer:
         """The answer sentence and citations for passages already found."""
-        sentence, citations = compose(question, hits, self.index.documents, self.term_weights)
-        support = evidence(set(terms(question)), hits, self.index.documents, self.term_weights)
+        question_terms = set(terms(question))
+        sentence, citations = compose(question_terms, hits, self.index.documents, self.term_weights)
+        support = evidence(question_terms, hits, self.index.documents, self.term_weights)
         if sentence is None or not self.abstention.answers(support):
             return Answer(question, None, citations, abstained=True, message=NO_PASSAGE, id=id, evidence=support)
         return Answer(question, sentence, citations, abstained=False, message=sentence.text, id=id,

@@ -166,17 +166,16 @@ def file_digest(file: CorpusFile, max_bytes: int) -> str:
 
 
 def read_corpus(corpus: Path, max_bytes: int, known: dict[str, Document] | None = None,
-                ) -> tuple[list[Document], list[Skipped], list[str]]:
-    """Every readable document of the corpus, every skipped file with its reason, and the sources
-    reused from `known` (documents whose files have not changed since: not read again)."""
-    documents, skipped, reused = [], [], []
+                ) -> tuple[list[Document], list[Skipped]]:
+    """Every readable document of the corpus and every skipped file with its reason; a document of
+    `known` whose file has not changed since is taken as is, not read again."""
+    documents, skipped = [], []
     known = known or {}
     for file in list_corpus(corpus):
         digest = file_digest(file, max_bytes)
         previous = known.get(file.source)
         if previous is not None and previous.sha256 == digest:
             documents.append(previous)
-            reused.append(file.source)
             continue
         try:
             documents.append(read_document(file, max_bytes))
@@ -185,4 +184,4 @@ def read_corpus(corpus: Path, max_bytes: int, known: dict[str, Document] | None 
         except Exception as error:  # a parser's own bug must not stop the corpus
             skipped.append(Skipped(file.source, f"erreur de lecture inattendue ({type(error).__name__}: {error})",
                                    digest))
-    return documents, skipped, reused
+    return documents, skipped

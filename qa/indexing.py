@@ -156,8 +156,8 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         # vectors are reused whenever the text they embed is the same.
         same_pipeline = previous is not None and previous.manifest.get("chunking") == settings.chunking()
         known = previous.documents if same_pipeline else {}
-        documents, skipped, reused_files = read_corpus(settings.corpus, settings.max_file_bytes,
-                                                       known={d.source: d for d in known.values()})
+        documents, skipped = read_corpus(settings.corpus, settings.max_file_bytes,
+                                         known={d.source: d for d in known.values()})
         if progress:
             progress("lecture", len(documents), len(documents) + len(skipped))
 

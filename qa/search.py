@@ -79,6 +79,12 @@ def _nearest_allowed(index: StoredIndex, query_vector: np.ndarray, k: int, mask:
         depth *= 4
 
 
+def _lexical_scores(lexical: LexicalIndex, question_terms: list[str], mask: np.ndarray | None) -> np.ndarray:
+    """BM25 score of every passage, 0 for those the mask leaves out."""
+    scores = lexical.scores(question_terms)
+    return scores if mask is None else np.where(mask, scores, 0.0)
+
+
 def dense_search(index: StoredIndex, query_vector: np.ndarray, k: int, where: Filter | None = None) -> list[Hit]:
     """The k passages of highest inner product (cosine, vectors being normalised), best first."""
     nearest = _nearest_allowed(index, query_vector, k, _allowed(index, where))
@@ -87,10 +93,7 @@ def dense_search(index: StoredIndex, query_vector: np.ndarray, k: int, where: Fi
 
 def lexical_search(index: StoredIndex, lexical: LexicalIndex, question_terms: list[str], k: int,
                    where: Filter | None = None) -> list[Hit]:
-    scores = lexical.scores(question_terms)
-    mask = _allowed(index, where)
-    if mask is not None:
-        scores = np.where(mask, scores, 0.0)
+    scores = _lexical_scores(lexical, question_terms, _allowed(index, where))
     order = _top(scores, k)
     return [Hit(index.passages[i], float(scores[i]), lexical=float(scores[i])) for i in order if scores[i] > 0]
 
@@ -121,9 +124,7 @@ def hybrid_search(index: StoredIndex, lexical: LexicalIndex, query_vector: np.nd
     if not dense_scores:
         return []
     clock = time.perf_counter()
-    lexical_scores = lexical.scores(question_terms)
-    if mask is not None:
-        lexical_scores = np.where(mask, lexical_scores, 0.0)
+    lexical_scores = _lexical_scores(lexical, question_terms, mask)
     timings["lexical_ms"] = (time.perf_counter() - clock) * 1000
     clock = time.perf_counter()
     lexical_top = [int(i) for i in _top(lexical_scores, pool) if lexical_scores[i] > 0]

@@ -204,7 +204,7 @@ def test_a_file_removed_while_indexing_is_reported(tmp_path):
     path.unlink()
     with pytest.raises(FileNotFoundError):
         read_document(file, 1000)
-    documents, skipped, _ = read_corpus(tmp_path, 1000)
+    documents, skipped = read_corpus(tmp_path, 1000)
     assert documents == [] and skipped == []
     from qa.documents import describe
     assert "disparu" in describe(FileNotFoundError())
