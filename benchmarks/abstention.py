@@ -16,10 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.answer import AbstentionRule, evidence  # noqa: E402
-from qa.assistant import Assistant  # noqa: E402
+from qa.answering.answer import AbstentionRule, evidence  # noqa: E402
+from qa.answering.assistant import Assistant  # noqa: E402
 from qa.evaluation import read_questions  # noqa: E402
-from qa.lexical import terms  # noqa: E402
+from qa.reading.lexical import terms  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 

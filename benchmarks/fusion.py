@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from qa.__main__ import ensure_index  # noqa: E402
-from qa.assistant import Assistant  # noqa: E402
+from qa.service import ensure_index  # noqa: E402
+from qa.answering.assistant import Assistant  # noqa: E402
 from qa.evaluation import Report, judge, read_questions  # noqa: E402
-from qa.lexical import terms  # noqa: E402
-from qa.search import CANDIDATES, Hit, dense_search, hybrid_search, lexical_search  # noqa: E402
+from qa.reading.lexical import terms  # noqa: E402
+from qa.answering.search import CANDIDATES, Hit, dense_search, hybrid_search, lexical_search  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from spf_corpus import DEFAULT_SHARED, spf_folder, write_corpus  # noqa: E402
 

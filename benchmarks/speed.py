@@ -34,12 +34,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import synthetic  # noqa: E402
-from qa import store  # noqa: E402
-from qa.assistant import Assistant  # noqa: E402
-from qa.embedding import load_encoder  # noqa: E402
+from qa.indexing import store  # noqa: E402
+from qa.answering.assistant import Assistant  # noqa: E402
+from qa.indexing.embedding import load_encoder  # noqa: E402
 from qa.evaluation import read_questions  # noqa: E402
-from qa.indexing import build_index, cut_corpus  # noqa: E402
-from qa.documents import read_corpus  # noqa: E402
+from qa.indexing.build import build_index, cut_corpus  # noqa: E402
+from qa.reading.documents import read_corpus  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 STAGES = ("encode_ms", "dense_ms", "lexical_ms", "fusion_ms", "answer_ms", "total_ms")

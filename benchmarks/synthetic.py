@@ -24,9 +24,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa import store  # noqa: E402
-from qa.documents import read_corpus  # noqa: E402
-from qa.indexing import cut_corpus, lexical_terms, passage_key  # noqa: E402
+from qa.indexing import store  # noqa: E402
+from qa.reading.documents import read_corpus  # noqa: E402
+from qa.indexing.build import cut_corpus, lexical_terms, passage_key  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 CACHE = Path("/tmp/qa-bench")

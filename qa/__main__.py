@@ -5,7 +5,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 from .errors import QAError
 from .settings import Settings
@@ -16,28 +15,12 @@ def _settings(args) -> Settings:
                              backend=getattr(args, "backend", None))
 
 
-def print_progress(stage: str, done: int, total: int) -> None:
-    """Progress on stderr, one line rewritten in place on a terminal."""
-    end = "\n" if done >= total or not sys.stderr.isatty() else ""
-    if done >= total or sys.stderr.isatty():
-        print(f"\r{stage} : {done}/{total}", end=end, file=sys.stderr, flush=True)
-
-
-def ensure_index(settings: Settings, rebuild: bool = False):
-    """Build the index when it is missing, stale or a rebuild is asked; returns the build report or None."""
-    from .embedding import load_encoder
-    from .indexing import build_index, is_up_to_date
-    encoder = load_encoder(settings.model, settings.backend)
-    if not rebuild and is_up_to_date(settings, encoder.info):
-        return None
-    return build_index(settings, encoder, progress=print_progress, rebuild=rebuild)
-
-
 def cmd_index(args) -> int:
+    from .indexing import store
+    from .service import ensure_index, terminal_progress
     settings = _settings(args)
-    report = ensure_index(settings, rebuild=args.rebuild)
+    report = ensure_index(settings, rebuild=args.rebuild, progress=terminal_progress)
     if report is None:
-        from . import store
         manifest = store.read_manifest(settings.index)
         print(f"Index à jour : {len(manifest['documents'])} documents, {manifest['passage_count']} passages "
               f"(rien à refaire ; --rebuild pour tout reconstruire).")
@@ -52,8 +35,9 @@ def cmd_index(args) -> int:
 
 def watch(settings: Settings, interval: float) -> int:
     """Follow the corpus: whenever a file is added, changed or removed, update the index."""
-    from .embedding import load_encoder
-    from .indexing import build_index, is_up_to_date
+    from .indexing.build import build_index, is_up_to_date
+    from .indexing.embedding import load_encoder
+    from .service import terminal_progress
     encoder = load_encoder(settings.model, settings.backend)
     print(f"Surveillance de « {settings.corpus} » toutes les {interval:g} s (Ctrl+C pour arrêter).", flush=True)
     while True:
@@ -61,7 +45,7 @@ def watch(settings: Settings, interval: float) -> int:
         if is_up_to_date(settings, encoder.info):
             continue
         try:
-            print(build_index(settings, encoder, progress=print_progress).summary(), flush=True)
+            print(build_index(settings, encoder, progress=terminal_progress).summary(), flush=True)
         except QAError as error:  # a build by someone else is running: try again at the next turn
             print(f"Erreur : {error}", file=sys.stderr, flush=True)
 
@@ -95,10 +79,10 @@ def _questions(args):
 def cmd_ask(args) -> int:
     if args.batch is None and args.question is None:
         raise QAError("Donnez une question, ou --batch FICHIER (give a question or --batch FILE).")
-    from .assistant import Assistant
-    assistant = Assistant.open(settings=_settings(args))
+    from .service import Service
+    service = Service(_settings(args))
     for id, question in _questions(args):
-        answer = assistant.ask(question, k=args.k, id=id, mode=args.mode)
+        answer = service.ask(question, k=args.k, id=id, mode=args.mode)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
@@ -107,7 +91,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .assistant import Assistant
+    from .answering.assistant import Assistant
     from .evaluation import evaluate, read_questions
     questions = read_questions(args.file)
     assistant = Assistant.open(settings=_settings(args))
@@ -125,9 +109,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import app
-    return app.main(_settings(args), host=args.host, port=args.port)
+    from .chat import page  # Gradio is loaded only to serve
+    return page.main(_settings(args), host=args.host, port=args.port)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -19,10 +19,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .documents import Document
+from .reading.documents import Document
 from .errors import QAError
-from .lexical import fold
-from .search import Hit
+from .reading.lexical import fold
+from .answering.search import Hit
 
 CUTOFFS = (1, 5, 10)
 DEPTH = 10  # ranks beyond this count as not found

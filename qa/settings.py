@@ -36,8 +36,8 @@ def thread_limit() -> int | None:
 
 
 # The code that turns files into passages: when it changes, indexes built before are rebuilt.
-TEXT_PIPELINE = ("formats.py", "releases.py", "documents.py", "chunking.py", "boilerplate.py", "lexical.py",
-                 "indexing.py")
+TEXT_PIPELINE = ("reading/formats.py", "reading/releases.py", "reading/documents.py", "reading/chunking.py",
+                 "reading/boilerplate.py", "reading/lexical.py", "indexing/build.py")
 
 
 def text_pipeline_version() -> str:

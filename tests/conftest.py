@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.assistant import Assistant
-from qa.embedding import load_encoder
-from qa.indexing import build_index
+from qa.answering.assistant import Assistant
+from qa.indexing.embedding import load_encoder
+from qa.indexing.build import build_index
 from qa.settings import PROJECT_ROOT, Settings
 
 SEED_CORPUS = PROJECT_ROOT / "corpus"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from conftest import BAMAKO, SEGOU, write
-from qa.assistant import Assistant
-from qa.documents import CorpusFile, list_corpus, read_corpus, read_document
-from qa.formats import UnreadableFile, decode, extract, join_pdf_lines
-from qa.indexing import build_index
+from qa.answering.assistant import Assistant
+from qa.reading.documents import CorpusFile, list_corpus, read_corpus, read_document
+from qa.reading.formats import UnreadableFile, decode, extract, join_pdf_lines
+from qa.indexing.build import build_index
 from qa.settings import PROJECT_ROOT, Settings
 
 HTML_PAGE = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">
@@ -206,7 +206,7 @@ def test_a_file_removed_while_indexing_is_reported(tmp_path):
         read_document(file, 1000)
     documents, skipped = read_corpus(tmp_path, 1000)
     assert documents == [] and skipped == []
-    from qa.documents import describe
+    from qa.reading.documents import describe
     assert "disparu" in describe(FileNotFoundError())
 
 

@@ -9,11 +9,11 @@ from dataclasses import replace
 import pytest
 
 from conftest import BAMAKO, SEGOU, write
-from qa.answer import AbstentionRule, Evidence
-from qa.assistant import Assistant
+from qa.answering.answer import AbstentionRule, Evidence
+from qa.answering.assistant import Assistant
 from qa.evaluation import Question, evaluate, read_questions
-from qa.indexing import build_index
-from qa.lexical import terms
+from qa.indexing.build import build_index
+from qa.reading.lexical import terms
 from qa.settings import PROJECT_ROOT, Settings
 
 
@@ -103,8 +103,8 @@ def test_answer_sentence_is_the_one_that_answers(assistant):
 
 def test_bm25_reads_the_passage_and_the_encoder_its_header_too(assistant):
     """The release's title and place are context for the encoder, not words of every passage."""
-    from qa import store
-    from qa.indexing import embedded_text
+    from qa.indexing import store
+    from qa.indexing.build import embedded_text
     index = assistant.index
     stored_terms = store.load_terms(index)
     without_place = [(passage, found) for passage, found in zip(index.passages, stored_terms)

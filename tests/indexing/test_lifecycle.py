@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-import app
+from qa.service import Service
 from conftest import BAMAKO, SEGOU, write
-from qa import store
-from qa.assistant import Assistant
+from qa.indexing import store
+from qa.answering.assistant import Assistant
 from qa.errors import QAError
-from qa.formats import UnreadableFile
-from qa.indexing import build_index, is_up_to_date
+from qa.reading.formats import UnreadableFile
+from qa.indexing.build import build_index, is_up_to_date
 from qa.settings import PROJECT_ROOT, Settings
-from qa.uploads import add_to_corpus, safe_name
+from qa.reading.uploads import add_to_corpus, safe_name
 
 NEW_RELEASE = ("Des jardins pour Kayes\nKayes, le 4 avril 2025 – Quarante jardins maraîchers ont été aménagés à "
                "Kayes pour les femmes des familles de migrants de retour, avec des pompes solaires fournies par l’OIM.")
@@ -136,7 +136,7 @@ def test_a_second_build_is_refused_while_one_runs(corpus_settings, e5):
 
 def test_questions_are_answered_while_the_index_is_rebuilt(corpus_settings, e5):
     build_index(corpus_settings, e5)
-    service = app.Service(corpus_settings)
+    service = Service(corpus_settings)
     service._assistant = Assistant.open(settings=corpus_settings, encoder=e5)
     write(corpus_settings.corpus, "kayes.txt", NEW_RELEASE)
     errors, answers = [], []
@@ -196,14 +196,14 @@ def test_upload_never_overwrites(tmp_path):
 
 def test_upload_then_ask_in_the_running_service(corpus_settings, e5, tmp_path):
     build_index(corpus_settings, e5)
-    service = app.Service(corpus_settings)
+    service = Service(corpus_settings)
     service._assistant = Assistant.open(settings=corpus_settings, encoder=e5)
     sent = write(tmp_path / "upload", "kayes.txt", NEW_RELEASE)
     add_to_corpus(corpus_settings.corpus, sent, "../../kayes.txt", corpus_settings.max_file_bytes)
     report = service.reindex()
     assert report.added == ["kayes.txt"] and "ajoutés" in service.last_report
     assert service.ask("Combien de jardins maraîchers à Kayes ?").citations[0].source == "kayes.txt"
-    assert ["Des jardins pour Kayes", "2025-04-04", "Kayes", "kayes.txt"] in [row[:4] for row in service.documents()]
+    assert ["Des jardins pour Kayes", "2025-04-04", "Kayes", "kayes.txt"] in [row[:4] for row in service.releases()]
 
 
 def test_watch_follows_the_corpus(corpus_settings, e5):
@@ -241,17 +241,17 @@ def test_vectors_and_terms_are_reused_only_for_what_produced_them(corpus_setting
     """A vector is reused for the exact text it was computed from, and a passage's terms only under
     the same French analysis: a new header format re-embeds, a new analysis re-analyses."""
     first = build_index(corpus_settings, e5)
-    import qa.indexing
-    import qa.lexical
+    import qa.indexing.build
+    import qa.reading.lexical
     import qa.settings
-    original = qa.indexing.embedded_text
-    monkeypatch.setattr(qa.indexing, "embedded_text", lambda document, passage: "Communiqué\n" + original(document, passage))
+    original = qa.indexing.build.embedded_text
+    monkeypatch.setattr(qa.indexing.build, "embedded_text", lambda document, passage: "Communiqué\n" + original(document, passage))
     monkeypatch.setattr(qa.settings, "text_pipeline_version", lambda: "new-header")
     reheaded = build_index(corpus_settings, e5)
     assert reheaded.embedded == reheaded.passage_count == first.passage_count and reheaded.reused == 0
 
-    monkeypatch.setattr(qa.indexing, "embedded_text", original)
-    monkeypatch.setattr(qa.indexing, "terms", lambda text: ["analyse-v2"] + qa.lexical.terms(text))
+    monkeypatch.setattr(qa.indexing.build, "embedded_text", original)
+    monkeypatch.setattr(qa.indexing.build, "terms", lambda text: ["analyse-v2"] + qa.reading.lexical.terms(text))
     monkeypatch.setattr(qa.settings, "text_pipeline_version", lambda: "new-analysis")
     reanalysed = build_index(corpus_settings, e5)
     assert reanalysed.embedded == reanalysed.passage_count  # the header-less texts were not kept

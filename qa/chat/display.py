@@ -6,8 +6,8 @@ text and never runs or fetches anything.
 """
 from __future__ import annotations
 
-from .answer import Answer, Citation
-from .documents import Document
+from ..answering.answer import Answer, Citation
+from ..reading.documents import Document
 
 # Every character HTML or Markdown could read as markup, written as an entity (one pass, so the
 # entities themselves are never escaped again).

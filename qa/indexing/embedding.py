@@ -13,8 +13,8 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from .errors import EncoderUnavailableError
-from .settings import DEFAULT_MODEL, thread_limit
+from ..errors import EncoderUnavailableError
+from ..settings import DEFAULT_MODEL, thread_limit
 
 E5_PROMPTS = ("query: ", "passage: ")
 

@@ -16,13 +16,13 @@ from typing import Callable
 import numpy as np
 
 from . import store
-from .boilerplate import Analysis, analyse, repeated_sentences
-from .chunking import Passage, passages as cut_passages
-from .documents import Document, Skipped, file_digest, list_corpus, read_corpus
+from ..reading.boilerplate import Analysis, analyse, repeated_sentences
+from ..reading.chunking import Passage, passages as cut_passages
+from ..reading.documents import Document, Skipped, file_digest, list_corpus, read_corpus
 from .embedding import Encoder, EncoderInfo
-from .errors import QAError
-from .lexical import terms
-from .settings import Settings
+from ..errors import QAError
+from ..reading.lexical import terms
+from ..settings import Settings
 
 Progress = Callable[[str, int, int], None]
 # Up to this many documents, the report lists each one; above, only those added or changed.

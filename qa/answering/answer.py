@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .chunking import sentence_spans
-from .documents import Document
-from .lexical import terms
+from ..reading.chunking import sentence_spans
+from ..reading.documents import Document
+from ..reading.lexical import terms
 from .search import Hit
 
 
@@ -119,7 +119,7 @@ def evidence(question_terms: set[str], hits: list[Hit], documents: dict[str, Doc
              weight: Callable[[str], float], depth: int = 3) -> Evidence:
     """Coverage of the question by the best of the top passages (read with their title, place and
     date), and the best dense score."""
-    from .indexing import embedded_text
+    from ..indexing.build import embedded_text
     coverage = max((sentence_support(question_terms, embedded_text(documents[hit.passage.doc_id], hit.passage),
                                      weight) for hit in hits[:depth]), default=0.0)
     dense = [hit.dense for hit in hits if hit.dense is not None]

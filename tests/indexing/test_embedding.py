@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import SEGOU
-from qa.assistant import Assistant
-from qa.embedding import EncoderInfo, SentenceTransformerEncoder, load_encoder
+from qa.answering.assistant import Assistant
+from qa.indexing.embedding import EncoderInfo, SentenceTransformerEncoder, load_encoder
 from qa.errors import EncoderMismatchError, EncoderUnavailableError
-from qa.indexing import build_index
+from qa.indexing.build import build_index
 from qa.settings import PROJECT_ROOT, Settings
 
 

@@ -6,9 +6,10 @@ import socket
 import pytest
 from gradio_client import Client
 
-import app
-from qa.answer import Answer, Citation, Sentence
-from qa.display import answer_html, inert
+from qa.chat import page as chat_page
+from qa.service import NOTHING_INDEXED, Service
+from qa.answering.answer import Answer, Citation, Sentence
+from qa.chat.display import answer_html, inert
 
 
 def free_port() -> int:
@@ -19,9 +20,9 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def running_app(seed_index, seed_settings, assistant):
-    service = app.Service(seed_settings)
+    service = Service(seed_settings)
     service._assistant = assistant  # the session's assistant: same index, model already loaded
-    demo = app.build_ui(service)
+    demo = chat_page.build_ui(service)
     demo.queue()
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
@@ -46,11 +47,11 @@ def test_ask_endpoint_blank_question(running_app):
 
 def test_main_serves_the_seeds_and_reports_status(seed_index, seed_settings):
     port = free_port()
-    assert app.main(seed_settings, host="127.0.0.1", port=port, block=False) == 0
+    assert chat_page.main(seed_settings, host="127.0.0.1", port=port, block=False) == 0
     client = Client(f"http://127.0.0.1:{port}/", verbose=False)
     data = client.predict("Combien d'États membres compte l'OIM ?", 2, api_name="/ask")
     assert "175" in data["answer"]["text"]
-    assert "2 communiqués indexés" in app.Service(seed_settings).status()
+    assert "2 communiqués indexés" in Service(seed_settings).status()
 
 
 def test_empty_corpus_starts_and_says_nothing_is_indexed(tmp_path):
@@ -58,8 +59,8 @@ def test_empty_corpus_starts_and_says_nothing_is_indexed(tmp_path):
     (tmp_path / "corpus").mkdir()
     settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
     port = free_port()
-    assert app.main(settings, host="127.0.0.1", port=port, block=False) == 0
-    assert app.Service(settings).status() == app.NOTHING_INDEXED
+    assert chat_page.main(settings, host="127.0.0.1", port=port, block=False) == 0
+    assert Service(settings).status() == NOTHING_INDEXED
     client = Client(f"http://127.0.0.1:{port}/", verbose=False)
     with pytest.raises(Exception, match="Aucun document"):
         client.predict("Qui a présidé la cérémonie ?", 2, api_name="/ask")

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import app
+from qa.chat import page as chat_page
+from qa.service import Service
 from conftest import SEGOU, write
-from qa.assistant import Assistant
-from qa.indexing import build_index
+from qa.answering.assistant import Assistant
+from qa.indexing.build import build_index
 from qa.settings import PROJECT_ROOT, Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,13 +40,13 @@ def served(tmp_path_factory, e5):
     write(corpus, "tessalit.txt", HOSTILE)
     settings = Settings(corpus=corpus, index=root / "index")
     build_index(settings, e5)
-    service = app.Service(settings)
+    service = Service(settings)
     service._assistant = Assistant.open(settings=settings, encoder=e5)
-    demo = app.build_ui(service)
+    demo = chat_page.build_ui(service)
     demo.queue()
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=app.CSS,
-                js=app.JS)
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=chat_page.CSS,
+                js=chat_page.JS)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import BAMAKO, SEGOU
-from qa.chunking import passages, sentence_spans
-from qa.lexical import terms
-from qa.releases import parse_date, read_release
+from qa.reading.chunking import passages, sentence_spans
+from qa.reading.lexical import terms
+from qa.reading.releases import parse_date, read_release
 from qa.settings import PROJECT_ROOT
 
 

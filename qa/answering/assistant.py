@@ -5,13 +5,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import store
+from ..indexing import store
 from .answer import AbstentionRule, Answer, compose, evidence
-from .embedding import Encoder, load_encoder
-from .errors import EmptyIndexError, IndexMissingError, QAError
-from .lexical import terms
+from ..indexing.embedding import Encoder, load_encoder
+from ..errors import EmptyIndexError, IndexMissingError, QAError
+from ..reading.lexical import terms
 from .search import MODES, Filter, Hit, dense_search, hybrid_search, lexical_search
-from .settings import DEFAULT_MODEL, Settings
+from ..settings import DEFAULT_MODEL, Settings
 
 EMPTY_QUESTION = "Posez une question sur les communiqués, par exemple : « Où a été célébrée la Journée internationale des migrants 2024 ? »"
 NO_PASSAGE = "Je n'ai trouvé aucun passage qui réponde à cette question."

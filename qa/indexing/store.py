@@ -25,12 +25,12 @@ import faiss
 import numpy as np
 import orjson
 
-from .chunking import Passage
-from .documents import Document, Skipped
+from ..reading.chunking import Passage
+from ..reading.documents import Document, Skipped
 from .embedding import EncoderInfo
-from .lexical import LexicalIndex
-from .settings import thread_limit
-from .errors import EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
+from ..reading.lexical import LexicalIndex
+from ..settings import thread_limit
+from ..errors import EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
 
 FORMAT_VERSION = 5
 # Exact search up to this many passages; above it an HNSW graph (see benchmarks/speed.py for the

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chunking import Passage
-from .lexical import LexicalIndex
-from .store import StoredIndex
+from ..reading.chunking import Passage
+from ..reading.lexical import LexicalIndex
+from ..indexing.store import StoredIndex
 
 MODES = ("hybrid", "dense", "lexical")
 # Share of the dense score in the hybrid score (the rest is BM25); chosen on the evaluation sets.

@@ -1,0 +1,1 @@
+"""Answering: a question → hits from the live build → the answer sentence and its citations."""

@@ -1,0 +1,1 @@
+"""Reading: bytes of corpus files → Documents → sentences and passages, with their French terms."""
