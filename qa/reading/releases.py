@@ -49,7 +49,7 @@ _WORDED = re.compile(
     rf"(?P<month>{_MONTH})\b\.?(?:,?\s+(?P<year>(?:19|20)\d\d)\b)?", re.IGNORECASE)
 # « 12/04/2019 », « Wed, 12/12/2018 »; without a year only in brackets or after a weekday: « Mardi (23/06) ».
 _NUMERIC = re.compile(
-    _BEFORE + r"(?<![\d/.,])(?P<day>[0-3]?\d)[/.](?P<month>[01]?\d)(?:[/.](?P<year>(?:19|20)\d\d))?(?![\d/])",
+    _BEFORE + r"(?<![\d/.,])(?P<day>[0-3]?\d)[/.](?P<month>[0-3]?\d)(?:[/.](?P<year>(?:19|20)\d\d))?(?![\d/])",
     re.IGNORECASE)
 _ISO = re.compile(r"(?<![\d-])(?P<year>(?:19|20)\d\d)-(?P<month>[01]\d)-(?P<day>[0-3]\d)(?!\d)")
 # « … au 2 mars 2023 » after a first date without its year: the range's year.
@@ -108,7 +108,7 @@ class _Found(NamedTuple):
     month: int
     year: int | None
     weekday: int | None
-    swappable: bool  # a numeric date that may be month/day (the weekday decides)
+    swappable: bool  # a numeric date that may be month/day: when day/month is no date, or the weekday says so
 
 
 def normalise(raw: str) -> str:
@@ -136,7 +136,7 @@ def _found_dates(text: str) -> list[_Found]:
             continue  # « 24/7 », « 3/4 » are not dates
         day, month = int(match.group("day")), int(match.group("month"))
         found.append(_Found(match.start(), day, month, int(match.group("year")) if match.group("year") else None,
-                            _weekday(match), day <= 12 and month <= 12 and day != month))
+                            _weekday(match), day != month))
     for match in _ISO.finditer(text):
         found.append(_Found(match.start(), int(match.group("day")), int(match.group("month")),
                             int(match.group("year")), None, False))
@@ -382,18 +382,40 @@ def _anatomy(lines: list[str], headline: str | None) -> _Anatomy:
             return _Anatomy(at, at, next((i for i in range(at + 1, len(lines)) if _is_prose(lines[i])), None), None)
     if dateline_at is not None:
         above = _headline_above(lines, dateline_at, menu)
-        return _Anatomy(above if above is not None else dateline_at, above, dateline_at, dateline)
+        return _Anatomy(_start(lines, dateline_at, above, menu), above, dateline_at, dateline)
     # No dateline: the text starts at the first line of running text that is not navigation (nor a
     # caption, nor a menu heading glued to its own text), under its headline when it has one.
-    first = next((i for i, line in enumerate(lines) if i not in menu and _is_prose(line) and _has_sentence(line)
-                  and not _is_caption(line)
+    first = next((i for i, line in enumerate(lines) if i not in menu and _is_prose(line) and not _is_caption(line)
+                  # a long headline may end with a bracket (« … (CERF) »): a paragraph has a sentence in it
+                  and (_has_sentence(line) or not line.endswith(")"))
                   and not (i > 0 and line.casefold().startswith(lines[i - 1].strip().casefold()) and lines[i - 1].strip())),
                  None)
     if first is None:
         top = next((i for i, line in enumerate(lines) if line.strip()), 0)
         return _Anatomy(top, top if _headline_shape(lines[top]) else None, None, None)
     above = _headline_above(lines, first, menu)
-    return _Anatomy(above if above is not None else first, above, first, None)
+    return _Anatomy(_start(lines, first, above, menu), above, first, None)
+
+
+def _start(lines: list[str], lede_at: int, headline_at: int | None, menu: set[int]) -> int:
+    """The clean text starts at the headline; without one, at the line just above the lede when it
+    is a short line of text rather than navigation (a heading, the first half of a cut paragraph),
+    else at the lede; and a line that starts in lower case brings in the line it continues."""
+    if headline_at is not None:
+        return headline_at
+    start = lede_at
+    above = _line_above(lines, start)
+    if above is not None and above not in menu and 3 <= len(lines[above].split()) <= 40 \
+            and not lines[above].lstrip().startswith(("-", "•", "*")) and not _is_prose(lines[above]):
+        start = above
+    while lines[start].strip()[:1].islower() and (above := _line_above(lines, start)) is not None \
+            and above not in menu:
+        start = above
+    return start
+
+
+def _line_above(lines: list[str], at: int) -> int | None:
+    return next((i for i in range(at - 1, -1, -1) if lines[i].strip()), None)
 
 
 def _header_date(lines: list[str], body: str, reference: tuple[dt.date, int] | None) -> dt.date | None:
