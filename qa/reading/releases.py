@@ -45,11 +45,12 @@ _WEEKDAY = "|".join(sorted(_WEEKDAY_NAMES, key=len, reverse=True))
 _BEFORE = rf"(?:\b(?P<weekday>{_WEEKDAY})\b\.?,?\s*(?P<paren>\(\s*)?)?"
 # « 19 décembre 2024 », « le lundi 13 décembre », « 02 avr 2024 », « du 19 au 21 décembre 2022 » (the first day).
 _WORDED = re.compile(
-    _BEFORE + rf"(?:(?P<first>[0-3]?\d)(?:er)?\s*(?:au|et|à|-|–)\s*)?(?<!\d)(?P<day>[0-3]?\d)(?:er)?\s+"
+    _BEFORE + rf"(?:(?<!\d)(?P<first>[0-3]?\d)(?:er)?\s*(?:au|et|à|-|–)\s*)?(?<!\d)(?P<day>[0-3]?\d)(?:er)?\s+"
     rf"(?P<month>{_MONTH})\b\.?(?:,?\s+(?P<year>(?:19|20)\d\d)\b)?", re.IGNORECASE)
-# « 12/04/2019 », « Wed, 12/12/2018 »; without a year only in brackets or after a weekday: « Mardi (23/06) ».
+# « 12/04/2019 », « 12.04.2019 », « Wed, 12/12/2018 »; without a year only with a slash, in brackets or
+# after a weekday: « Mardi (23/06) ».
 _NUMERIC = re.compile(
-    _BEFORE + r"(?<![\d/.,])(?P<day>[0-3]?\d)[/.](?P<month>[0-3]?\d)(?:[/.](?P<year>(?:19|20)\d\d))?(?![\d/])",
+    _BEFORE + r"(?<![\d/.,])(?P<day>[0-3]?\d)(?P<sep>[/.])(?P<month>[0-3]?\d)(?:[/.](?P<year>(?:19|20)\d\d))?(?![\d/])",
     re.IGNORECASE)
 _ISO = re.compile(r"(?<![\d-])(?P<year>(?:19|20)\d\d)-(?P<month>[01]\d)-(?P<day>[0-3]\d)(?!\d)")
 # « … au 2 mars 2023 » after a first date without its year: the range's year.
@@ -132,8 +133,9 @@ def _found_dates(text: str) -> list[_Found]:
         found.append(_Found(match.start(), day,
                             _MONTH_NAMES[match.group("month").lower()], year, _weekday(match), False))
     for match in _NUMERIC.finditer(text):
-        if not match.group("year") and not (match.group("weekday") or text[max(0, match.start("day") - 1)] == "("):
-            continue  # « 24/7 », « 3/4 » are not dates
+        if not match.group("year") and (match.group("sep") != "/" or not (
+                match.group("weekday") or text[max(0, match.start("day") - 1)] == "(")):
+            continue  # « 24/7 », « 3/4 », « (2.5) » are not dates
         day, month = int(match.group("day")), int(match.group("month"))
         found.append(_Found(match.start(), day, month, int(match.group("year")) if match.group("year") else None,
                             _weekday(match), day != month))
@@ -205,7 +207,7 @@ def _first_date(text: str, body: str, reference: tuple[dt.date, int] | None = No
 
 
 def parse_date(text: str, body: str) -> str | None:
-    """The first French date of text as YYYY-MM-DD.
+    """The first French date of text as YYYY-MM-DD (« 19 décembre 2024 », « 02 avr. 2024 », « 12/04/2019 »).
 
     Without a year, the year is inferred only when a weekday is given: the first year, from the
     latest year the body mentions (plans such as « Agenda 2030 » aside) and up to three after it,
@@ -369,8 +371,7 @@ def _headline_above(lines: list[str], lede_at: int, menu: set[int]) -> int | Non
     return None
 
 
-def _anatomy(lines: list[str], headline: str | None) -> _Anatomy:
-    menu = _menu_lines(lines)
+def _anatomy(lines: list[str], headline: str | None, menu: set[int]) -> _Anatomy:
     datelines = ((i, d) for i, line in enumerate(lines) if (d := _dateline(line.strip())) is not None)
     dateline_at, dateline = next(datelines, (None, None))
     if headline:
@@ -479,9 +480,9 @@ def read_release(raw: str, headline: str | None = None, url: str | None = None) 
     if prefix:
         text = text[prefix.end():]  # the page's export, not the release
     lines = text.split("\n")
-    anatomy = _anatomy(lines, headline)
-    start = anatomy.start
     menu = _menu_lines(lines)
+    anatomy = _anatomy(lines, headline, menu)
+    start = anatomy.start
     body_lines = [line.strip() for line in lines[start:] if line.strip()]
     footer_at = next((i for i, line in enumerate(body_lines) if i > 0 and _FOOTER.match(line)), None)
     body, footer = (body_lines, []) if footer_at is None else (body_lines[:footer_at], body_lines[footer_at:])

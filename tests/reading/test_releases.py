@@ -132,6 +132,11 @@ def test_no_date_is_invented():
     # nothing that looks like a date
     assert read_release(f"{HEADLINE}\nGao – Trente agents ont reçu leur diplôme. {BODY}").date is None
     assert parse_date("soit 24/7 et les 3/4 des agents", "en 2022") is None
+    assert parse_date("mardi, une hausse de (2.5) points", "en 2022") is None
+
+
+def test_a_year_is_not_read_as_the_first_day_of_a_range():
+    assert parse_date("en 2021 - 15 mars 2022", "") == "2022-03-15"
 
 
 @pytest.mark.parametrize("url,date", [
