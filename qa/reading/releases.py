@@ -351,9 +351,11 @@ class _Anatomy(NamedTuple):
     dateline: tuple[str | None, str | None] | None  # (place, date written in it)
 
 
-def _headline_above(lines: list[str], lede_at: int, menu: set[int]) -> int | None:
+def _headline_above(lines: list[str], lede_at: int, menu: set[int], standfirsts: int = 0) -> int | None:
     """Going up from the lede: the first line shaped like a headline, passing over blank lines,
-    labels, bylines, dates and captions; a paragraph of text, a menu line or a wrapped line stop."""
+    labels, bylines, dates and captions, and up to `standfirsts` short paragraphs (a standfirst,
+    a caption without credit, between a headline and its dateline); another paragraph of text,
+    a menu line or a wrapped line stop."""
     seen = 0
     for i in range(lede_at - 1, -1, -1):
         line = lines[i].strip()
@@ -366,8 +368,12 @@ def _headline_above(lines: list[str], lede_at: int, menu: set[int]) -> int | Non
             follows = lines[i + 1].strip() if i + 1 < len(lines) else ""
             # a line the next one continues in lower case is a paragraph cut in two, not a headline
             return None if follows[:1].islower() else i
-        if not _passed_over(line):
-            return None
+        if _passed_over(line):
+            continue
+        if standfirsts and len(line.split()) <= 80 and line.endswith((".", "!", "?", "»", "…")):
+            standfirsts -= 1
+            continue
+        return None
     return None
 
 
@@ -382,7 +388,7 @@ def _anatomy(lines: list[str], headline: str | None, menu: set[int]) -> _Anatomy
                 return _Anatomy(at, at, dateline_at, dateline)
             return _Anatomy(at, at, next((i for i in range(at + 1, len(lines)) if _is_prose(lines[i])), None), None)
     if dateline_at is not None:
-        above = _headline_above(lines, dateline_at, menu)
+        above = _headline_above(lines, dateline_at, menu, standfirsts=2)
         return _Anatomy(_start(lines, dateline_at, above, menu), above, dateline_at, dateline)
     # No dateline: the text starts at the first line of running text that is not navigation (nor a
     # caption, nor a menu heading glued to its own text), under its headline when it has one.

@@ -36,6 +36,14 @@ def test_a_headline_followed_by_a_blank_line_keeps_its_title():
     assert release.place == "Tombouctou"
 
 
+def test_a_standfirst_or_a_caption_without_credit_between_headline_and_dateline():
+    for between in ("Vingt-deux femmes revenues d’Algérie vendent déjà leurs oignons au marché de la ville.",
+                    "Des maraîchères arrosent les planches d’oignons."):
+        release = read_release(f"{HEADLINE}\n{between}\n\nTombouctou, le 7 mars 2023 – La saison a commencé. {BODY}")
+        assert release.title == HEADLINE
+        assert release.text.startswith(f"{HEADLINE}\n{between}\n")
+
+
 def test_byline_and_publie_le_line_are_neither_title_nor_text_start():
     release = read_release(
         f"{HEADLINE}\nPar Aminata Keïta\nPublié le jeudi 9 mars 2023\n\n"
