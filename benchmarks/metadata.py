@@ -177,7 +177,9 @@ def report(name: str, pages: list[Page], result: dict, failures: bool) -> None:
           + ", ".join(f"{source} {n}" for source, n in result["sources"].most_common() if n))
     if failures:
         for file, what, truth, read in result["failures"]:
-            print(f"  {file[:48]:<48} {what:<26} vrai : {truth[:70]!s}" + (f"\n  {'':<75} lu : {read[:70]}" if read else ""))
+            print(f"  {file[:48]:<48} {what:<26} vrai : {truth[:70]!s}")
+            if read:
+                print(f"  {'':<75} lu : {read[:70]}")
 
 
 def main() -> None:

@@ -43,7 +43,8 @@ _WEEKDAY_NAMES = {**WEEKDAYS, **_ENGLISH_WEEKDAYS}
 _MONTH = "|".join(sorted(_MONTH_NAMES, key=len, reverse=True))
 _WEEKDAY = "|".join(sorted(_WEEKDAY_NAMES, key=len, reverse=True))
 _BEFORE = rf"(?:\b(?P<weekday>{_WEEKDAY})\b\.?,?\s*(?P<paren>\(\s*)?)?"
-# « 19 décembre 2024 », « le lundi 13 décembre », « 02 avr 2024 », « du 19 au 21 décembre 2022 » (the first day).
+# « 19 décembre 2024 », « le lundi 13 décembre », « 02 avr 2024 »,
+# « du 19 au 21 décembre 2022 » (its first day).
 _WORDED = re.compile(
     _BEFORE + rf"(?:(?<!\d)(?P<first>[0-3]?\d)(?:er)?\s*(?:au|et|à|-|–)\s*)?(?<!\d)(?P<day>[0-3]?\d)(?:er)?\s+"
     rf"(?P<month>{_MONTH})\b\.?(?:,?\s+(?P<year>(?:19|20)\d\d)\b)?", re.IGNORECASE)
