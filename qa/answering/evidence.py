@@ -110,10 +110,10 @@ def _sentences_of(index: StoredIndex, hit: Hit) -> list[tuple[int, int, list[str
     """A passage's sentences: offsets, terms, entities and vector (from the sentence store when the
     build has one, read again from the text for a build made before it)."""
     sentences = index.sentences
-    if sentences is not None:
+    stored = sentences.of_passage.get(hit.passage.id) if sentences is not None else None
+    if stored:
         return [(sentences.rows[i]["start"], sentences.rows[i]["end"], sentences.rows[i]["terms"],
-                 sentences.rows[i].get("entities", []), sentences.vectors[i])
-                for i in sentences.of_passage.get(hit.passage.id, ())]
+                 sentences.rows[i].get("entities", []), sentences.vectors[i]) for i in stored]
     passage = hit.passage
     spans = sentence_spans(passage.text)
     found = entities(passage.text[s.start:s.end] for s in spans)
@@ -123,8 +123,8 @@ def _sentences_of(index: StoredIndex, hit: Hit) -> list[tuple[int, int, list[str
 
 def _sentence_starts(index: StoredIndex, doc_id: str) -> list[int]:
     """Where a document's sentences start (from the sentence store, or cut again without one)."""
-    if index.sentences is not None:
-        return index.sentences.starts.get(doc_id, [])
+    if index.sentences is not None and doc_id in index.sentences.starts:
+        return index.sentences.starts[doc_id]
     return [s.start for s in sentence_spans(index.documents[doc_id].text)]
 
 
