@@ -167,14 +167,14 @@ def build_ui(service: Service) -> gr.Blocks:
             raise gr.Error(str(error)) from None
         return password, "", "Mot de passe accepté : vous êtes éditeur pour cette session (signed in as an editor)."
 
-    def reindex(credential, progress=gr.Progress()):
+    def reindex_from_page(credential, progress=gr.Progress()):
         try:
             service.reindex(_progress_callback(progress), credential=credential)
         except QAError as error:
             raise gr.Error(str(error)) from None
         return refreshed()
 
-    def upload(files, credential, progress=gr.Progress()):
+    def upload_from_page(files, credential, progress=gr.Progress()):
         if not files:
             raise gr.Error("Choisissez d'abord un ou plusieurs fichiers.")
         try:
@@ -259,8 +259,8 @@ def build_ui(service: Service) -> gr.Blocks:
             trigger(respond, inputs, [question, chat], api_visibility="private", show_progress="minimal")
         clear.click(lambda: [], None, chat, api_visibility="private")
         outputs = [status, releases, table, report]
-        reindex_button.click(reindex, editor, outputs, api_visibility="private")
-        add.click(upload, [files, editor], [*outputs, files], api_visibility="private")
+        reindex_button.click(reindex_from_page, editor, outputs, api_visibility="private")
+        add.click(upload_from_page, [files, editor], [*outputs, files], api_visibility="private")
         sign_in_button.click(sign_in, password, [editor, password, signed_in], api_visibility="private")
         password.submit(sign_in, password, [editor, password, signed_in], api_visibility="private")
         demo.load(refreshed, None, outputs, api_visibility="private")

@@ -101,8 +101,8 @@ class Limits:
                                     f"{_count(ZIP_MAX_MEMBERS)} (too many members in the package)")
             declared = sum(m.file_size for m in members)
             if declared > self.unzipped_bytes:
-                raise LimitExceeded(f"document trop volumineux une fois décompressé : {_mb(declared)} Mo > limite "
-                                    f"de {_mb(self.unzipped_bytes)} Mo (uncompressed size over QA_MAX_UNZIPPED_MB; "
+                raise LimitExceeded(f"document trop volumineux une fois décompressé : {_size(declared)} > limite "
+                                    f"de {_size(self.unzipped_bytes)} (uncompressed size over QA_MAX_UNZIPPED_MB; "
                                     f"a zip bomb?)")
             if declared > ZIP_GRACE_BYTES and declared > self.zip_ratio * max(1, len(data)):
                 raise LimitExceeded(self._ratio(declared / max(1, len(data)), "le document"))
@@ -144,7 +144,7 @@ class Limits:
 def check_size(size: int, max_bytes: int) -> None:
     """Bytes per file."""
     if size > max_bytes:
-        raise LimitExceeded(f"fichier trop gros : {_mb(size)} Mo > limite de {_mb(max_bytes)} Mo "
+        raise LimitExceeded(f"fichier trop gros : {_size(size)} > limite de {_size(max_bytes)} "
                             f"(file too large; the limit is QA_MAX_FILE_MB)")
 
 
@@ -197,9 +197,13 @@ def _replace(limits: Limits, **changes) -> Limits:
     return replace(limits, **changes)
 
 
-def _mb(size: int) -> str:
-    """Megabytes (MiB, as the limits are set) to one decimal, none when whole."""
-    return f"{size / MB:.1f}".removesuffix(".0")
+def _size(size: int) -> str:
+    """A size as the limits are set (MB of 1,048,576 bytes), to one decimal, none when whole."""
+    if size < 1024:
+        return f"{size} octets"
+    if size < MB:
+        return f"{size / 1024:.1f}".removesuffix(".0") + " Ko"
+    return f"{size / MB:.1f}".removesuffix(".0") + " Mo"
 
 
 def _count(number: int) -> str:
