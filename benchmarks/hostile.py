@@ -32,6 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SECRET = "PHRASE-SECRETE-HORS-DU-CORPUS 7f3a9c"
+# `python -m qa …`, then the process's own peak resident memory on stderr.
+CLI_WITH_PEAK = ("import re, runpy, sys\n"
+                 "sys.argv = ['qa'] + sys.argv[1:]\n"
+                 "try:\n    runpy.run_module('qa', run_name='__main__', alter_sys=True)\n"
+                 "finally:\n    print('VmHWM', re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1),"
+                 " file=sys.stderr)\n")
 WORD_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 NORMAL = {
     "kayes.txt": "Des puits pour Kayes\nKayes, le 4 avril 2022 – Douze puits ont été creusés dans les villages de "
@@ -143,7 +149,8 @@ def make_corpus(root: Path) -> Path:
     (corpus / "bombe-taux.docx").write_bytes(xml_bomb(20))  # under the size limit, over the ratio
     bomb, characters = passage_bomb()
     (corpus / "bombe-passages.docx").write_bytes(bomb)
-    print(f"  bombe-passages.docx : {characters:,} caractères, environ {characters // 900:,} passages")
+    print(f"  bombe-passages.docx : {characters:,} caractères, environ {characters // 900:,} passages"
+          .replace(",", " "))
     try:  # a device inside the corpus (a copy of /dev/zero): needs CAP_MKNOD
         os.mknod(corpus / "zero-interne.txt", 0o600 | stat.S_IFCHR, os.makedev(1, 5))
     except OSError as error:
@@ -176,19 +183,19 @@ def main() -> int:
 
     index = args.root / "index"
     started = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     try:
-        run = subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(corpus), "--index", str(index)],
-                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+        run = subprocess.run([sys.executable, "-c", CLI_WITH_PEAK, "index", "--corpus", str(corpus),
+                              "--index", str(index)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     except subprocess.TimeoutExpired:
         print("ÉCHEC : l'indexation ne s'est pas terminée en 5 minutes (hung)")
         return 1
     wall = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"\npython -m qa index : code {run.returncode}, {wall:.1f} s, pic de mémoire (RSS) {peak_mb:.0f} Mo"
-          + ("" if before == 0 else " (pic des processus enfants)"))
+    peak_mb = int(run.stderr.rsplit("VmHWM", 1)[-1].split()[0]) / 1024 if "VmHWM" in run.stderr else float("nan")
+    bound_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"\npython -m qa index : code {run.returncode}, {wall:.1f} s, pic de mémoire (RSS) {peak_mb:.0f} Mo "
+          f"(getrusage des enfants, borne haute : {bound_mb:.0f} Mo)")
     print(run.stdout)
-    if run.returncode != 0 or "Traceback" in run.stderr:
+    if run.returncode != 0 or "Traceback" in run.stderr or peak_mb != peak_mb:
         print(run.stderr[-3000:])
         return 1
 

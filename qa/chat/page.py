@@ -112,8 +112,10 @@ def discard_uploads(paths) -> None:
 def sent_files(files) -> list[tuple[Path, str]]:
     """(path, name as sent) for the files given to /upload, which must be files Gradio's upload
     route received: a path anywhere else (/etc/passwd) is refused."""
+    if not isinstance(files, list):
+        raise QAError("Attendu une liste de fichiers (expected a list of files).")
     folder, sent = upload_folder(), []
-    for item in files or []:
+    for item in files:
         path = item.get("path") if isinstance(item, dict) else getattr(item, "path", item)
         if not isinstance(path, (str, Path)):
             raise QAError("Fichier mal formé : attendu un fichier envoyé avec handle_file (malformed file).")
@@ -128,7 +130,9 @@ def sent_files(files) -> list[tuple[Path, str]]:
 
 
 def _paths(files) -> list:
-    return [item.get("path") if isinstance(item, dict) else getattr(item, "path", item) for item in files or []]
+    if not isinstance(files, list):
+        return []
+    return [item.get("path") if isinstance(item, dict) else getattr(item, "path", item) for item in files]
 
 
 def build_ui(service: Service) -> gr.Blocks:

@@ -193,24 +193,30 @@ def read_one(tmp_path: Path, name: str, data: bytes, **limits) -> tuple[list, li
     return read_corpus(corpus, replace(Limits.default(), **limits))
 
 
-def test_a_docx_inflating_past_the_size_limit_is_refused_before_parsing(tmp_path):
-    """A package of a few hundred KB holding 60 MB of XML: refused on its declared sizes, at once,
-    in a process whose memory stays small (python-docx would take gigabytes)."""
+@pytest.mark.parametrize("unzipped_mb,ratio,reason", [
+    (50, 100, "document trop volumineux une fois décompressé : 61 Mo > limite de 50 Mo "
+              "(uncompressed size over QA_MAX_UNZIPPED_MB; a zip bomb?)"),
+    # Size and ratio let through: the body's text is counted as it streams, python-docx never runs.
+    (10_000, 1_000_000, "texte trop long : plus de 500 000 caractères (too much text; the limit is QA_MAX_CHARS)"),
+])
+def test_a_docx_bomb_is_refused_fast_in_little_memory(tmp_path, unzipped_mb, ratio, reason):
+    """A package of a few hundred KB holding 60 MB of XML (python-docx would take gigabytes)."""
     bomb = tmp_path / "bombe.docx"
     bomb.write_bytes(xml_bomb(60))
     assert bomb.stat().st_size < 400_000
-    code = ("import resource, sys, time; from pathlib import Path; "
-            "from qa.reading.documents import read_corpus; started = time.perf_counter(); "
-            "documents, skipped = read_corpus(Path(sys.argv[1]), 50 * 2**20); "
+    # The child's own peak (VmHWM: getrusage's ru_maxrss would count the parent's, kept across exec).
+    code = ("import re, sys, time; from dataclasses import replace; from pathlib import Path; "
+            "from qa.reading.documents import read_corpus; from qa.reading.limits import Limits; "
+            "limits = replace(Limits.default(), unzipped_bytes=int(sys.argv[2]) * 2**20, zip_ratio=float(sys.argv[3])); "
+            "started = time.perf_counter(); documents, skipped = read_corpus(Path(sys.argv[1]), limits); "
             "print(skipped[0].reason); print(time.perf_counter() - started); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    run = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True,
-                         text=True, timeout=120)
+            "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))")
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(unzipped_mb), str(ratio)], cwd=PROJECT_ROOT,
+                         capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    reason, seconds, peak_kb = run.stdout.splitlines()
-    assert reason == ("document trop volumineux une fois décompressé : 61 Mo > limite de 50 Mo "
-                      "(uncompressed size over QA_MAX_UNZIPPED_MB; a zip bomb?)")
-    assert float(seconds) < 5 and int(peak_kb) < 400_000
+    said, seconds, peak_kb = run.stdout.splitlines()
+    assert said == reason
+    assert float(seconds) < 10 and int(peak_kb) < 300_000
 
 
 def test_a_docx_over_the_compression_ratio_is_refused(tmp_path):
