@@ -117,8 +117,11 @@ def cmd_ask(args) -> int:
 def cmd_eval(args) -> int:
     from .answering.assistant import Assistant
     from .evaluation import evaluate, read_questions
+    from .indexing import store
     questions = read_questions(args.file)
-    assistant = Assistant.open(settings=_settings(args))
+    settings = _settings(args)
+    store.current_build(settings.index)  # a damaged CURRENT is named as such, not as a missing index
+    assistant = Assistant.open(settings=settings)
     report = evaluate(assistant, questions, mode=args.mode, k=args.k)
     if args.json:
         print(json.dumps(report.metrics(), ensure_ascii=False))

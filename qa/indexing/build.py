@@ -21,7 +21,7 @@ from ..reading.chunking import Passage, passages as cut_passages
 from ..reading.documents import Document, Skipped, file_digest, list_corpus, read_corpus
 from ..reading.limits import Limits
 from .embedding import Encoder, EncoderInfo
-from ..errors import IndexMissingError, QAError
+from ..errors import IndexCorruptError, IndexMissingError, QAError
 from ..reading.lexical import terms
 from ..settings import Settings
 
@@ -117,7 +117,12 @@ def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.S
     try:
         previous = store.load(settings.index, encoder.info)
     except QAError as error:
-        if not isinstance(error, IndexMissingError):
+        manifest = store.read_manifest(settings.index)
+        if isinstance(error, IndexCorruptError) and (manifest or {}).get("format_version", store.FORMAT_VERSION) \
+                == store.FORMAT_VERSION:
+            notes.append("l'index précédent est illisible ou endommagé : il est reconstruit entièrement "
+                         "(the previous index was damaged: rebuilt from the corpus)")
+        elif not isinstance(error, IndexMissingError):
             notes.append("l'index précédent (autre format, autre encodeur ou fichier endommagé) n'est pas "
                          "réutilisé : tout est recalculé")
         return None

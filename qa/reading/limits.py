@@ -17,7 +17,7 @@ Lucene, the text one document may bring to the index is bounded.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..settings import MB, Settings
 
@@ -52,19 +52,14 @@ class Limits:
     def default(cls, file_bytes: int | None = None) -> "Limits":
         """The defaults of Settings (with another bytes-per-file limit when given)."""
         limits = cls.of(Settings())
-        return limits if file_bytes is None else _replace(limits, file_bytes=file_bytes)
+        return limits if file_bytes is None else replace(limits, file_bytes=file_bytes)
 
-    # Bytes ----------------------------------------------------------------------------------
-
-    def check_size(self, size: int) -> None:
-        check_size(size, self.file_bytes)
+    # Text -----------------------------------------------------------------------------------
 
     def check_text_bytes(self, size: int) -> None:
         """Before decoding: no encoding read here takes more than 4 bytes a character."""
         if size > 4 * self.release_chars:
             raise LimitExceeded(self._too_much_text())
-
-    # Text -----------------------------------------------------------------------------------
 
     def budget(self) -> "TextBudget":
         return TextBudget(self)
@@ -190,11 +185,6 @@ class _TextCounter:
             if parent is not None:
                 while element.getprevious() is not None:
                     del parent[0]
-
-
-def _replace(limits: Limits, **changes) -> Limits:
-    from dataclasses import replace
-    return replace(limits, **changes)
 
 
 def _size(size: int) -> str:

@@ -5,20 +5,18 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import socket
 import stat
 import subprocess
 import sys
 import threading
-import time
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conftest import SEGOU, write
+from conftest import write
 from qa.answering.assistant import Assistant
 from qa.errors import QAError
 from qa.indexing import store
