@@ -192,7 +192,8 @@ def build_ui(service: Service) -> gr.Blocks:
 
     def upload_api(files: list[FileData], password: str = "") -> dict:
         """Editors: add files to the corpus and index them. Returns one line per file (ajouté,
-        renommé, déjà présent, refusé and why) and the build report."""
+        renommé, déjà présent, refusé and why) and the build report. (A replace-or-keep-both
+        choice would come as a third parameter, defaulting to keep both, as today.)"""
         try:
             service.access.check(password)
             sent = sent_files(files)

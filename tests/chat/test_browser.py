@@ -192,3 +192,4 @@ def test_the_documents_tab_asks_for_the_editor_password_once(served_on_the_netwo
                                timeout=120_000)
         browser.close()
     assert sorted(p.name for p in settings.corpus.iterdir()) == sorted([SEGOU, "gao-puits.txt"])
+    assert list(chat_page.upload_folder().rglob("gao-puits.txt")) == []  # Gradio's copies are gone
