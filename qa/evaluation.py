@@ -4,10 +4,12 @@ sentence, abstention, and time.
 A question set is JSONL, one question a line, in either of two shapes:
 
     {"question": "...", "doc": "F34355", "answer": "a span of the fiche"}       (Service-Public)
-    {"id": "s01", "question": "...", "doc": "release.txt", "answer": "..."}     (ours; "q" also read)
+    {"id": "r01", "q": "...", "file": "corpus/001-release.txt", "answer": "..."}  (real pages, ours)
 
-`doc` names the document by its path in the corpus or by that path without extension; a question
-whose `doc` and `answer` are null (or `"answerable": false`) is one the corpus cannot answer.
+`doc` (or `file`) names the document by its path in the corpus, that path without extension, or
+a path ending with it (`corpus/001-release.txt` names `001-release.txt` of a corpus indexed from
+that folder); a question whose document and answer are null (or `"answerable": false`) is one
+the corpus cannot answer.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from .errors import QAError
 from .reading.lexical import fold
 from .answering.search import Hit
 
-CUTOFFS = (1, 5, 10)
+CUTOFFS = (1, 3, 5, 10)
 DEPTH = 10  # ranks beyond this count as not found
 
 
@@ -53,8 +55,9 @@ def read_questions(path: str | Path) -> list[Question]:
                     raise KeyError("question")
             except (ValueError, KeyError, AttributeError):
                 raise QAError(f"{path}, ligne {number} : attendu {{\"question\": …, \"doc\": …, \"answer\": …}}") from None
-            answerable = row.get("answerable", row.get("doc") is not None)
-            questions.append(Question(str(row.get("id", number)), text, row.get("doc") if answerable else None,
+            doc = row.get("doc", row.get("file"))
+            answerable = row.get("answerable", doc is not None)
+            questions.append(Question(str(row.get("id", number)), text, doc if answerable else None,
                                       row.get("answer") if answerable else None))
     return questions
 
@@ -65,8 +68,10 @@ def _squeeze(text: str) -> str:
 
 
 def is_document(document: Document, name: str) -> bool:
-    return name in (document.id, document.source, document.source.rsplit(".", 1)[0],
-                    Path(document.source).stem)
+    if name in (document.id, document.source, document.source.rsplit(".", 1)[0], Path(document.source).stem):
+        return True
+    # A path relative to a folder above the corpus: corpus/001.txt names 001.txt.
+    return name.endswith("/" + document.source) or document.source.endswith("/" + name)
 
 
 def contains(text: str, answer: str) -> bool:
@@ -147,14 +152,30 @@ class Report:
                 "recall": (sum(o.abstained for o in unanswerable) / len(unanswerable)) if unanswerable else None,
                 "answerable_abstained": sum(o.abstained for o in answerable) / (len(answerable) or 1),
             },
+            "reader": {
+                "first_citation": sum(o.passage_rank == 1 for o in with_span),
+                "top3": sum(o.passage_rank is not None and o.passage_rank <= 3 for o in with_span),
+                "answer_sentence": sum(o.sentence_correct for o in with_span),
+                "with_answer": len(with_span),
+                "unanswerable_abstained": sum(o.abstained for o in unanswerable),
+                "unanswerable": len(unanswerable),
+                "false_abstentions": sum(o.abstained for o in answerable),
+                "answerable": len(answerable),
+            },
             "ms": {"mean": statistics.fmean(times), "p50": times[len(times) // 2],
                    "p95": times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)]},
         }
 
     def table(self) -> str:
         m = self.metrics()
+        r = m["reader"]
         lines = [f"mode {m['mode']} : {m['questions']} questions ({m['answerable']} avec réponse, "
                  f"{m['unanswerable']} sans réponse dans le corpus)",
+                 f"ce que lit le lecteur : 1re citation {r['first_citation']}/{r['with_answer']}, "
+                 f"top 3 {r['top3']}/{r['with_answer']}, phrase-réponse {r['answer_sentence']}/{r['with_answer']}, "
+                 f"abstention sur les questions sans réponse {r['unanswerable_abstained']}/{r['unanswerable']}, "
+                 f"fausses abstentions {r['false_abstentions']}/{r['answerable']}, "
+                 f"MRR@10 document {m['document']['mrr@10']:.3f}",
                  f"{'niveau':<10}" + "".join(f"{name:>11}" for name in m["document"])]
         for level in ("document", "passage"):
             lines.append(f"{level:<10}" + "".join(f"{value:>11.3f}" for value in m[level].values()))
@@ -174,13 +195,15 @@ class Report:
 
 
 def evaluate(assistant, questions: list[Question], mode: str | None = None, k: int = 5) -> Report:
-    """Ask every question; ranks come from the top passages, the answer from the usual k."""
+    """Ask every question as the assistant does; ranks come from its ranked passages (the first
+    k are the citations), the answer from those k."""
     mode = mode or assistant.settings.mode
     depth = max(k, DEPTH * 3)
     outcomes = []
     for question in questions:
         started = time.perf_counter()
-        hits = assistant.search(question.question, depth, mode)
-        answer = assistant.answer_from(question.question, hits[:k])
-        outcomes.append(judge(question, hits, answer, assistant.index.documents, time.perf_counter() - started))
+        ranked = assistant.rank(question.question, depth, mode)
+        answer = assistant.answer_from(question.question, ranked[:k])
+        outcomes.append(judge(question, [item.hit for item in ranked], answer, assistant.index.documents,
+                              time.perf_counter() - started))
     return Report(mode, outcomes)

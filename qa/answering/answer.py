@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+import re
 
-from ..reading.chunking import sentence_spans
 from ..reading.documents import Document
-from ..reading.lexical import terms
 from .search import Hit
 
 
@@ -22,14 +20,15 @@ class Citation:
     text: str
     start: int  # offsets of the passage in its document's clean text
     end: int
-    score: float
+    score: float  # what citations are ordered by
     highlight: tuple[int, int]  # the supporting sentence, as offsets inside `text`
+    confidence: float = 0.0  # calibrated probability that its highlighted sentence holds the answer
 
     def to_dict(self) -> dict:
         return {"rank": self.rank, "passage_id": self.passage_id, "doc_id": self.doc_id, "source": self.source,
                 "title": self.title, "date": self.date, "place": self.place, "text": self.text,
                 "start": self.start, "end": self.end, "score": round(self.score, 4),
-                "highlight": list(self.highlight)}
+                "confidence": round(self.confidence, 3), "highlight": list(self.highlight)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +49,7 @@ class Answer:
     truncated: bool = False
     id: str | None = None
     timings: dict = field(default_factory=dict)
-    evidence: "Evidence | None" = None
+    confidence: float = 0.0  # calibrated probability that the answer sentence holds the answer
 
     def to_dict(self) -> dict:
         answer = None
@@ -59,92 +58,67 @@ class Answer:
                       "start": self.sentence.start, "end": self.sentence.end}
         out = {"question": self.question, "answer": answer, "abstained": self.abstained,
                "message": self.message, "truncated": self.truncated,
-               "citations": [c.to_dict() for c in self.citations], "timings": self.timings,
-               "evidence": self.evidence.to_dict() if self.evidence else None}
+               "confidence": round(self.confidence, 3), "confidence_label": confidence_label(self.confidence),
+               "citations": [c.to_dict() for c in self.citations], "timings": self.timings}
         if self.id is not None:
             out = {"id": self.id, **out}
         return out
 
 
-def sentence_support(question_terms: set[str], sentence: str, weight: Callable[[str], float]) -> float:
-    """Weighted share of the question's content terms that the sentence contains (0 to 1)."""
-    total = sum(weight(term) for term in question_terms)
-    if not total:
-        return 0.0
-    return sum(weight(term) for term in question_terms & set(terms(sentence))) / total
+# Calibrated probabilities are shown in words: a reader can act on « forte », not on « 73 % ».
+CONFIDENCE_LEVELS = ((0.6, "forte"), (0.3, "moyenne"), (0.0, "faible"))
 
 
-def best_sentence(question_terms: set[str], text: str,
-                  weight: Callable[[str], float]) -> tuple[tuple[int, int], float]:
-    """The span inside text of its sentence that best covers the question, and that coverage."""
-    spans = sentence_spans(text)
-    if not spans:
-        return (0, len(text)), 0.0
-    scored = [(sentence_support(question_terms, text[s.start:s.end], weight), -i, s) for i, s in enumerate(spans)]
-    support, _, span = max(scored)
-    return (span.start, span.end), support
-
-
-# How much a sentence's coverage of the question counts against the rank of its passage.
-PASSAGE_WEIGHT = 0.5
+def confidence_label(probability: float) -> str:
+    return next(label for floor, label in CONFIDENCE_LEVELS if probability >= floor)
 
 
 @dataclass(frozen=True, slots=True)
-class Evidence:
-    """How much the passages found support an answer at all."""
-    coverage: float  # weighted share of the question's terms found in one of the top passages (0 to 1)
-    dense: float | None  # cosine similarity of the closest passage, when dense retrieval ran
-
-    def to_dict(self) -> dict:
-        return {"coverage": round(self.coverage, 3), "dense": None if self.dense is None else round(self.dense, 4)}
-
-
-@dataclass(frozen=True, slots=True)
-class AbstentionRule:
-    """Answer when the passages contain most of what the question asks about, or a good part of it
-    and the closest passage is semantically close. Raw e5 scores alone do not separate questions
-    the corpus answers from those it does not; coverage alone misses paraphrases and English
-    questions. Thresholds calibrated on benchmarks/questions-seeds.jsonl (see the README's curve)."""
-    confident_coverage: float = 0.35
-    min_coverage: float = 0.30
-    min_dense: float = 0.84  # e5-small cosine
-
-    def answers(self, evidence: Evidence) -> bool:
-        if evidence.coverage >= self.confident_coverage:
-            return True
-        return evidence.coverage >= self.min_coverage and (evidence.dense or 0.0) >= self.min_dense
+class Ranked:
+    """A passage after the second stage: its final score, and its best sentence not already
+    highlighted by a better passage (offsets in the document's clean text)."""
+    hit: Hit
+    score: float
+    confidence: float
+    sentence: tuple[int, int] | None
 
 
-def evidence(question_terms: set[str], hits: list[Hit], documents: dict[str, Document],
-             weight: Callable[[str], float], depth: int = 3) -> Evidence:
-    """Coverage of the question by the best of the top passages (read with their title, place and
-    date), and the best dense score."""
-    from ..indexing.build import embedded_text
-    coverage = max((sentence_support(question_terms, embedded_text(documents[hit.passage.doc_id], hit.passage),
-                                     weight) for hit in hits[:depth]), default=0.0)
-    dense = [hit.dense for hit in hits if hit.dense is not None]
-    return Evidence(coverage, max(dense) if dense else None)
+# A sentence that goes on with the one before it: the answer reads both (« … 44 000 … Parmi eux, 33 000 … »).
+_CONTINUES = re.compile(r"^(?:Parmi (?:eux|elles|ceux-ci|celles-ci|lesquels|lesquelles|ces \w+)|Dont|Soit|"
+                        r"Ce (?:chiffre|nombre|total|montant)|Ces (?:chiffres|personnes|migrants)|Au total)\b")
+CONTINUATION_MAX = 450
 
 
-def compose(question_terms: set[str], hits: list[Hit], documents: dict[str, Document],
-            weight: Callable[[str], float] = lambda term: 1.0) -> tuple[Sentence | None, list[Citation]]:
-    """Citations in passage order, each with its best sentence highlighted, and the answer sentence.
+def _extended(document: Document, start: int, end: int, passage_end: int) -> int:
+    """Where the answer ends: its sentence, or the next one too when it goes on with it."""
+    rest = document.text[end:passage_end]
+    following = rest.lstrip(" ")
+    if not following or following.startswith("\n"):
+        return end
+    from ..reading.chunking import sentence_spans
+    spans = sentence_spans(document.text, end, passage_end)
+    if spans and _CONTINUES.match(document.text[spans[0].start:spans[0].end]) and spans[0].end - start <= CONTINUATION_MAX:
+        return spans[0].end
+    return end
 
-    The answer is the sentence with the best mix of coverage of the question's terms and passage
-    score, so a lower passage whose sentence names what the question asks can supply the answer.
-    `weight` gives each question term its importance (rare terms count more).
-    """
-    citations, best, best_value = [], None, float("-inf")
-    top = hits[0].score if hits else 0.0
-    for rank, hit in enumerate(hits, start=1):
-        passage = hit.passage
+
+def compose(ranked: list[Ranked], documents: dict[str, Document]) -> tuple[Sentence | None, list[Citation]]:
+    """Citations in ranked order, each with its own best sentence highlighted, and the answer: the
+    best sentence of citation [1] (so the answer always cites [1]), with the next sentence when it
+    goes on with it."""
+    citations = []
+    for rank, item in enumerate(ranked, start=1):
+        passage = item.hit.passage
         document = documents[passage.doc_id]
-        span, support = best_sentence(question_terms, passage.text, weight)
+        start, end = item.sentence if item.sentence else (passage.start, passage.end)
+        if rank == 1:
+            end = _extended(document, start, end, passage.end)
         citations.append(Citation(rank, passage.id, document.id, document.source, document.title, document.date,
-                                  document.place, passage.text, passage.start, passage.end, hit.score, span))
-        value = support + PASSAGE_WEIGHT * (hit.score - top)
-        if value > best_value:
-            best_value = value
-            best = Sentence(passage.text[span[0]:span[1]], document.id,
-                            passage.start + span[0], passage.start + span[1])
-    return best, citations
+                                  document.place, passage.text, passage.start, passage.end, item.score,
+                                  (start - passage.start, end - passage.start), item.confidence))
+    if not citations or ranked[0].sentence is None:
+        return None, citations
+    first = citations[0]
+    sentence = Sentence(first.text[first.highlight[0]:first.highlight[1]], first.doc_id,
+                        first.start + first.highlight[0], first.start + first.highlight[1])
+    return sentence, citations

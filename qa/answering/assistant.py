@@ -5,8 +5,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from ..indexing import store
-from .answer import AbstentionRule, Answer, compose, evidence
+from .answer import Answer, Ranked, compose
+from .evidence import EvidenceModel, default_model, gather, matrix
 from ..indexing.embedding import Encoder, load_encoder
 from ..errors import EmptyIndexError, IndexMissingError, QAError
 from ..reading.lexical import terms
@@ -16,16 +19,19 @@ from ..settings import DEFAULT_MODEL, Settings
 EMPTY_QUESTION = "Posez une question sur les communiqués, par exemple : « Où a été célébrée la Journée internationale des migrants 2024 ? »"
 NO_PASSAGE = "Je n'ai trouvé aucun passage qui réponde à cette question."
 TRUNCATED = "Votre question était très longue : seuls ses {n} premiers caractères ont été pris en compte."
+# How many first-stage passages the second stage reads, sentence by sentence.
+SECOND_STAGE = 30
 
 
 class Assistant:
     """Answers questions from one index. Thread-safe: an index is read-only once open."""
 
-    def __init__(self, index: store.StoredIndex, encoder: Encoder, settings: Settings):
+    def __init__(self, index: store.StoredIndex, encoder: Encoder, settings: Settings,
+                 model: EvidenceModel | None = None):
         self.index = index
         self.encoder = encoder
         self.settings = settings
-        self.abstention = AbstentionRule()
+        self.model = model or default_model()
         self.lexical = index.lexical
         self.term_weights = index.lexical.weight
 
@@ -53,31 +59,54 @@ class Assistant:
 
     def search(self, question: str, k: int, mode: str | None = None, timings: dict | None = None,
                where: Filter | None = None) -> list[Hit]:
-        """The k best passages for a question, best first (hybrid, dense or lexical retrieval),
+        """The k best passages of the first stage (hybrid, dense or lexical retrieval), best first,
         among the releases `where` allows."""
+        return self._first_stage(question, k, mode, {} if timings is None else timings, where)[0]
+
+    def _first_stage(self, question: str, k: int, mode: str | None, timings: dict,
+                     where: Filter | None) -> tuple[list[Hit], np.ndarray]:
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise QAError(f"mode inconnu « {mode} » (choose one of {', '.join(MODES)})")
         if not self.index.passages:
             raise EmptyIndexError(self.settings.corpus)
         query = question[:self.settings.max_question_chars]
-        timings = {} if timings is None else timings
-        question_terms = terms(query)
-        if mode == "lexical":
-            started = time.perf_counter()
-            hits = lexical_search(self.index, self.lexical, question_terms, k, where)
-            timings["search_ms"] = (time.perf_counter() - started) * 1000
-            return hits
+        question_terms = self.lexical.expand(terms(query))
         started = time.perf_counter()
         vector = self.encoder.encode_queries([query])[0]
         timings["encode_ms"] = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
-        if mode == "dense":
+        if mode == "lexical":
+            hits = lexical_search(self.index, self.lexical, question_terms, k, where)
+        elif mode == "dense":
             hits = dense_search(self.index, vector, k, where)
         else:
             hits = hybrid_search(self.index, self.lexical, vector, question_terms, k, where=where, timings=timings)
         timings["search_ms"] = (time.perf_counter() - started) * 1000
-        return hits
+        return hits, vector
+
+    def rank(self, question: str, depth: int, mode: str | None = None, where: Filter | None = None,
+             timings: dict | None = None) -> list[Ranked]:
+        """Passages ranked by the second stage: each by its best sentence as evidence (learned
+        probability) mixed with its first-stage score; at most `depth` of them."""
+        timings = {} if timings is None else timings
+        hits, vector = self._first_stage(question, max(depth, SECOND_STAGE), mode, timings, where)
+        started = time.perf_counter()
+        evidence = gather(question, vector, hits, self.index, self.term_weights, encode=self.encoder.encode_passages)
+        probabilities = self.model.probabilities(matrix(evidence))
+        best: dict[int, tuple[float, tuple[int, int]]] = {}
+        for item, probability in zip(evidence, probabilities):
+            if item.hit not in best or probability > best[item.hit][0]:
+                best[item.hit] = (float(probability), (item.start, item.end))
+        top = hits[0].score if hits and hits[0].score > 0 else 1.0
+        weight = self.model.passage_weight
+        ranked = []
+        for position, hit in enumerate(hits):
+            confidence, sentence = best.get(position, (0.0, None))
+            ranked.append(Ranked(hit, weight * hit.score / top + (1 - weight) * confidence, confidence, sentence))
+        ranked.sort(key=lambda item: (-item.score, item.hit.passage.id))
+        timings["evidence_ms"] = (time.perf_counter() - started) * 1000
+        return ranked[:depth]
 
     def ask(self, question: str, k: int | None = None, id: str | None = None, mode: str | None = None,
             where: Filter | None = None) -> Answer:
@@ -92,9 +121,9 @@ class Assistant:
         truncated = len(question) > self.settings.max_question_chars
         query = question[:self.settings.max_question_chars]
         timings: dict[str, float] = {}
-        hits = self.search(query, k, mode, timings, where)
+        ranked = self.rank(query, k, mode, where, timings)
         started = time.perf_counter()
-        answer = self.answer_from(query, hits, id=id)
+        answer = self.answer_from(query, ranked[:k], id=id)
         timings["answer_ms"] = (time.perf_counter() - started) * 1000
         message = answer.message
         if truncated:
@@ -102,12 +131,12 @@ class Assistant:
         return replace(answer, message=message, truncated=truncated,
                        timings={name: round(ms, 2) for name, ms in timings.items()})
 
-    def answer_from(self, question: str, hits: list[Hit], id: str | None = None) -> Answer:
-        """The answer sentence and citations for passages already found."""
-        question_terms = set(terms(question))
-        sentence, citations = compose(question_terms, hits, self.index.documents, self.term_weights)
-        support = evidence(question_terms, hits, self.index.documents, self.term_weights)
-        if sentence is None or not self.abstention.answers(support):
-            return Answer(question, None, citations, abstained=True, message=NO_PASSAGE, id=id, evidence=support)
+    def answer_from(self, question: str, ranked: list[Ranked], id: str | None = None) -> Answer:
+        """The answer sentence and citations for passages already ranked; abstains when the best
+        sentence is unlikely to hold the answer (calibrated on the development sets)."""
+        sentence, citations = compose(ranked, self.index.documents)
+        confidence = ranked[0].confidence if ranked else 0.0
+        if sentence is None or confidence < self.model.abstain_below:
+            return Answer(question, None, citations, abstained=True, message=NO_PASSAGE, id=id, confidence=confidence)
         return Answer(question, sentence, citations, abstained=False, message=sentence.text, id=id,
-                      evidence=support)
+                      confidence=confidence)

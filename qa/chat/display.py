@@ -6,7 +6,7 @@ text and never runs or fetches anything.
 """
 from __future__ import annotations
 
-from ..answering.answer import Answer, Citation
+from ..answering.answer import Answer, Citation, confidence_label
 from ..reading.documents import Document
 
 # Every character HTML or Markdown could read as markup, written as an entity (one pass, so the
@@ -18,10 +18,6 @@ _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"
 def inert(text: str) -> str:
     """Text as HTML that neither an HTML nor a Markdown renderer turns into markup."""
     return "".join(_ENTITIES.get(c, c) for c in text).replace("\n", "<br>")
-
-
-def percent(score: float) -> str:
-    return f"{max(0.0, min(1.0, score)) * 100:.0f} %"
 
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -63,11 +59,12 @@ def citation_html(citation: Citation, document: Document | None = None) -> str:
     start, end = citation.highlight
     meta = " · ".join(inert(part) for part in (french_date(citation.date), citation.place, citation.source) if part)
     title = inert(citation.title or citation.source)
-    score = max(0.0, min(1.0, citation.score))
+    # The confidence is the calibrated probability that the highlighted sentence answers, in words.
+    label = confidence_label(citation.confidence)
     card = (f'<div class="citation" id="citation-{citation.rank}">'
             f'<div class="citation-head"><b>[{citation.rank}] {title}</b></div>'
-            f'<div class="citation-meta">{meta} · pertinence {percent(score)} '
-            f'<progress class="score" max="100" value="{score * 100:.0f}"></progress></div>'
+            f'<div class="citation-meta">{meta} · confiance {label} '
+            f'<progress class="score" max="100" value="{citation.confidence * 100:.0f}"></progress></div>'
             f'<div class="citation-text">{_marked(citation.text, start, end)}</div>')
     if document is not None:
         card += (f'<details class="citation-full"><summary>Voir le communiqué entier et la référence</summary>'
@@ -87,7 +84,7 @@ def answer_html(answer: Answer, documents: dict[str, Document] | None = None) ->
         parts.append(f"<p><i>{inert(answer.message.split(chr(10))[0])}</i></p>")
     if answer.abstained:
         parts.append("<p>Je n'ai trouvé aucun passage qui réponde à cette question.</p>")
-        heading = "Passages peut-être utiles"
+        heading = "Passages peut-être utiles (seulement proches de la question, sans y répondre sûrement)"
     else:
         markers = " ".join(f"[{c.rank}]" for c in answer.citations if c.doc_id == answer.sentence.doc_id
                            and c.start <= answer.sentence.start and answer.sentence.end <= c.end)

@@ -67,7 +67,7 @@ JS = """
 
 
 def _progress_callback(progress: gr.Progress):
-    labels = {"lecture": "Lecture des fichiers", "vecteurs": "Calcul des vecteurs"}
+    labels = {"lecture": "Lecture des fichiers", "vecteurs": "Calcul des vecteurs", "phrases": "Vecteurs des phrases"}
 
     def report(stage: str, done: int, total: int) -> None:
         progress((done, total) if total else None, desc=labels.get(stage, stage))

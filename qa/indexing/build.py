@@ -17,7 +17,8 @@ import numpy as np
 
 from . import store
 from ..reading.boilerplate import Analysis, analyse, repeated_sentences
-from ..reading.chunking import Passage, passages as cut_passages
+from ..reading.chunking import Passage, passages as cut_passages, sentence_spans
+from ..reading.entities import entities
 from ..reading.documents import Document, Skipped, file_digest, list_corpus, read_corpus
 from ..reading.limits import Limits
 from .embedding import Encoder, EncoderInfo
@@ -87,6 +88,22 @@ def lexical_terms(passage: Passage) -> list[str]:
 
 def passage_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def passage_sentences(passages: list[Passage]) -> list[dict]:
+    """The sentences of the passages, each once (passages overlap by a sentence): where each is in
+    its document, its text's digest and its French terms; what the answer stage reads."""
+    rows, seen = [], set()
+    for passage in passages:
+        for span in sentence_spans(passage.text):
+            place = (passage.doc_id, passage.start + span.start, passage.start + span.end)
+            if place in seen:
+                continue
+            seen.add(place)
+            text = passage.text[span.start:span.end]
+            rows.append({"doc_id": passage.doc_id, "start": place[1], "end": place[2], "key": passage_key(text),
+                         "terms": terms(text), "text": text})
+    return rows
 
 
 def corpus_state(settings: Settings) -> dict[str, str]:
@@ -200,6 +217,26 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
                 progress=(lambda done, total: progress("vecteurs", done, total)) if progress else None)
             vectors[missing] = fresh
 
+        sentences = passage_sentences(all_passages)
+        old_sentences = store.load_sentence_vectors(previous) if previous is not None else {}
+        old_entities = store.load_sentence_entities(previous) if same_pipeline else {}
+        sentence_vectors = np.empty((len(sentences), encoder.info.dim), dtype=np.float32)
+        new_sentences = [i for i, row in enumerate(sentences) if row["key"] not in old_sentences]
+        for i, row in enumerate(sentences):
+            if row["key"] in old_sentences:
+                sentence_vectors[i] = old_sentences[row["key"]]
+        unread = [i for i, row in enumerate(sentences) if row["key"] not in old_entities]
+        for i, found in zip(unread, entities(sentences[i]["text"] for i in unread)):
+            sentences[i]["entities"] = found
+        for row in sentences:
+            row.setdefault("entities", old_entities.get(row["key"], []))
+        if new_sentences:
+            sentence_vectors[new_sentences] = encoder.encode_passages(
+                [sentences[i]["text"] for i in new_sentences],
+                progress=(lambda done, total: progress("phrases", done, total)) if progress else None)
+        for row in sentences:
+            del row["text"]
+
         before = {d.source: d.sha256 for d in (previous.documents.values() if previous else [])}
         now = {d.source: d.sha256 for d in documents}
         changes = {
@@ -212,7 +249,8 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         store.write_build(settings.index, documents, all_passages, vectors, encoder.info,
                           settings.chunking(), skipped, seconds,
                           changes={name: len(sources) for name, sources in changes.items()}, tokens=tokens, keys=keys,
-                          analyses=[analysis.to_row() for analysis in analyses])
+                          analyses=[analysis.to_row() for analysis in analyses],
+                          sentences=sentences, sentence_vectors=sentence_vectors)
     counts = Counter(passage.doc_id for passage in all_passages)
     return BuildReport(documents, dict(counts), skipped, time.perf_counter() - started, embedded=len(missing),
                        reused=len(texts) - len(missing), notes=notes, **changes)

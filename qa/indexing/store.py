@@ -3,7 +3,8 @@
     index/CURRENT                 names the live build
     index/builds/<name>/          dense.faiss, vectors.npy, keys.jsonl (what each vector was computed
                                   from), passages.jsonl, documents.jsonl, terms.jsonl, analysis.jsonl,
-                                  lexical/ (BM25 arrays), manifest.json
+                                  lexical/ (BM25 arrays), sentences.jsonl and sentence_vectors.npy
+                                  (each passage's sentences, their terms and vectors), manifest.json
 
 A build is written into a fresh folder, the manifest last, then CURRENT is replaced in one
 os.replace: a reader sees the old build or the new one, never half of one.
@@ -45,6 +46,16 @@ KEEP_BUILDS = 2
 
 
 @dataclass(frozen=True, slots=True)
+class Sentences:
+    """The sentences of every passage, computed once at index time: where each is in its document,
+    its French terms and its vector."""
+    rows: list[dict]  # {"doc_id", "start", "end", "key", "terms", "entities": [[label, text], …]}
+    vectors: np.ndarray  # one L2-normalised row per sentence
+    of_passage: dict[str, list[int]]  # passage id → its sentences' rows, in order
+    starts: dict[str, list[int]]  # document id → where its indexed sentences start, in order
+
+
+@dataclass(frozen=True, slots=True)
 class StoredIndex:
     path: Path
     manifest: dict
@@ -52,6 +63,7 @@ class StoredIndex:
     passages: list[Passage]
     dense: faiss.Index
     lexical: LexicalIndex
+    sentences: Sentences | None = None  # None for a build made before the sentence stage
 
     @property
     def encoder(self) -> EncoderInfo:
@@ -169,7 +181,8 @@ def dense_index(vectors: np.ndarray, exact_max: int = EXACT_MAX) -> faiss.Index:
 def write_build(index_dir: Path, documents: list[Document], passages: list[Passage], vectors: np.ndarray,
                 encoder: EncoderInfo, chunking: dict, skipped: list[Skipped], seconds: float,
                 changes: dict | None = None, tokens: list[list[str]] | None = None,
-                analyses: list[dict] | None = None, keys: list[str] | None = None) -> Path:
+                analyses: list[dict] | None = None, keys: list[str] | None = None,
+                sentences: list[dict] | None = None, sentence_vectors: np.ndarray | None = None) -> Path:
     """Write a complete build beside the live one, then make it live. Returns the build folder.
 
     keys: for each passage, the digest of the text its vector was computed from (what the next
@@ -195,6 +208,13 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
     _write_jsonl(staging / "terms.jsonl", tokens)
     LexicalIndex.from_tokens(tokens).save(staging / "lexical")
     _write_jsonl(staging / "analysis.jsonl", analyses or [])
+    _write_jsonl(staging / "sentences.jsonl", sentences or [])
+    sentence_vectors = (np.empty((0, encoder.dim), dtype=np.float32) if sentence_vectors is None
+                        else np.ascontiguousarray(sentence_vectors, dtype=np.float32))
+    with open(staging / "sentence_vectors.npy", "wb") as handle:
+        np.save(handle, sentence_vectors, allow_pickle=False)
+        handle.flush()
+        os.fsync(handle.fileno())
 
     counts = Counter(passage.doc_id for passage in passages)
     manifest = {
@@ -277,7 +297,43 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
         raise IndexCorruptError(build, f"{dense.ntotal} vecteurs pour {len(passages)} passages")
     if lexical.size != len(passages):
         raise IndexCorruptError(build / "lexical", f"{lexical.size} passages au lieu de {len(passages)}")
-    return StoredIndex(build, manifest, documents, passages, dense, lexical)
+    return StoredIndex(build, manifest, documents, passages, dense, lexical,
+                       _load_sentences(build, passages, built_with.dim))
+
+
+def _load_sentences(build: Path, passages: list[Passage], dim: int) -> Sentences | None:
+    """The sentence store of a build, or None when the build has none (made by an older version)."""
+    if not (build / "sentences.jsonl").is_file():
+        return None
+    try:
+        rows = _read_jsonl(build / "sentences.jsonl")
+        vectors = np.load(build / "sentence_vectors.npy", allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise IndexCorruptError(build / "sentences.jsonl", error) from None
+    if vectors.shape != (len(rows), dim):
+        raise IndexCorruptError(build / "sentence_vectors.npy", f"forme {vectors.shape} pour {len(rows)} phrases")
+    by_doc: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        by_doc.setdefault(row["doc_id"], []).append(i)
+    of_passage = {passage.id: [i for i in by_doc.get(passage.doc_id, ())
+                               if passage.start <= rows[i]["start"] and rows[i]["end"] <= passage.end]
+                  for passage in passages}
+    starts = {doc_id: sorted(rows[i]["start"] for i in found) for doc_id, found in by_doc.items()}
+    return Sentences(rows, vectors, of_passage, starts)
+
+
+def load_sentence_entities(index: StoredIndex) -> dict[str, list]:
+    """Sentence entities of a build by the digest of their text (to reuse them in the next build)."""
+    if index.sentences is None:
+        return {}
+    return {row["key"]: row["entities"] for row in index.sentences.rows if "entities" in row}
+
+
+def load_sentence_vectors(index: StoredIndex) -> dict[str, np.ndarray]:
+    """Sentence vectors of a build by the digest of their text (to reuse them in the next build)."""
+    if index.sentences is None:
+        return {}
+    return {row["key"]: vector for row, vector in zip(index.sentences.rows, index.sentences.vectors)}
 
 
 def load_analyses(index: StoredIndex) -> dict[str, dict]:

@@ -36,6 +36,9 @@ class Document:
     sha256: str  # of the file's bytes (and of its sidecar metadata, when there is one)
     url: str | None = None
     notices: list[str] = field(default_factory=list)
+    # Where the date was read: sidecar, front matter, page (HTML metadata), or the release's own
+    # publié, prefix, dateline, url, event (qa.reading.releases); None without a date.
+    date_source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,24 +216,33 @@ def read_document(file: CorpusFile, limits: Limits | int) -> Document:
     extracted = extract(file.path.suffix, data, limits)
     sidecar, sidecar_bytes = _sidecar_metadata(file)
     given = {**extracted.given, **sidecar}
+    url = given.get("url") or extracted.metadata.get("url")
     if extracted.structured:
         # The reader already isolated the release; only its dateline is looked for.
-        release = read_release(extracted.text, headline=given.get("title") or extracted.metadata.get("title"))
+        release = read_release(extracted.text, headline=given.get("title") or extracted.metadata.get("title"),
+                               url=url)
     else:
-        release = read_release(extracted.text)
+        release = read_release(extracted.text, url=url)
     text = release.text
     if not text.strip():
         raise UnreadableFile("aucun texte (no text)")
     metadata = {"title": release.title, "date": release.date, "place": release.place}
+    date_source = release.date_source
     for key, value in extracted.metadata.items():
         if key == "title" and metadata.get("title"):
             continue  # the headline found in the text beats a <title> with the site's name in it
+        if key == "date" and not metadata.get("date"):
+            date_source = "page"
         metadata[key] = metadata.get(key) or normalise(value)
     metadata.update({key: normalise(value) for key, value in given.items()})
+    if "date" in given:
+        date_source = "sidecar" if "date" in sidecar else "front matter"
+    date = _iso_date(metadata.get("date"))
     digest = hashlib.sha256(data + sidecar_bytes).hexdigest()
     return Document(id=file.source, source=file.source, text=text, title=metadata.get("title"),
-                    date=_iso_date(metadata.get("date")), place=metadata.get("place"), sha256=digest,
-                    url=metadata.get("url"), notices=list(extracted.notices))
+                    date=date, place=metadata.get("place"), sha256=digest,
+                    url=metadata.get("url"), notices=list(extracted.notices),
+                    date_source=date_source if date else None)
 
 
 def _iso_date(value: str | None) -> str | None:

@@ -43,6 +43,10 @@ _THOUSANDS = re.compile(r"[ \u00a0\u202f.](?=\d{3}(?!\d))|[\u00a0\u202f](?=%)")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "`": "'"})
 _ELISION = re.compile(r"\b(?:%s)'(?=\w)" % "|".join(ELISIONS), re.IGNORECASE)
 _STEMMER = Stemmer.Stemmer("french")
+# A term of at least this many letters that the index does not know also searches the indexed
+# terms this similar to it (rapidfuzz ratio, 0–100): typos and slips of accents.
+FUZZY_MIN_LENGTH = 5
+FUZZY_SIMILARITY = 80
 
 
 def fold(text: str) -> str:
@@ -95,6 +99,7 @@ class LexicalIndex:
         self._df = document_frequency
         self.size = size
         self._default = math.log(1 + size)
+        self._vocabulary: list[str] | None = None
 
     @classmethod
     def from_tokens(cls, tokens: list[list[str]]) -> "LexicalIndex":
@@ -121,6 +126,20 @@ class LexicalIndex:
         data = json.loads((folder / "df.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(folder), show_progress=False) if data["size"] else bm25s.BM25()
         return cls(bm25, data["df"], data["size"])
+
+    def expand(self, question_terms: list[str], limit: int = 2) -> list[str]:
+        """The question's terms, each term the index does not know (a typo: « Tomboctou »,
+        « réintegration ») followed by the indexed terms spelt nearly like it."""
+        unknown = [t for t in dict.fromkeys(question_terms)
+                   if t not in self._df and len(t) >= FUZZY_MIN_LENGTH and not t[0].isdigit()]
+        if not unknown or not self._df:
+            return question_terms
+        from rapidfuzz import fuzz, process
+        if self._vocabulary is None:
+            self._vocabulary = [t for t in self._df if len(t) >= FUZZY_MIN_LENGTH - 1 and not t[0].isdigit()]
+        near = [match for term in unknown for match, _, _ in
+                process.extract(term, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_SIMILARITY, limit=limit)]
+        return question_terms + near
 
     def weight(self, term: str) -> float:
         """Inverse document frequency of a term (unknown terms weigh as the rarest)."""

@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 
 from conftest import BAMAKO, SEGOU, write
-from qa.answering.answer import AbstentionRule, Evidence
 from qa.answering.assistant import Assistant
 from qa.evaluation import Question, evaluate, read_questions
 from qa.indexing.build import build_index
@@ -128,14 +127,6 @@ def test_off_topic_question_is_abstained_with_closest_passages(assistant, questi
     assert answer.message == "Je n'ai trouvé aucun passage qui réponde à cette question."
     assert answer.citations  # still shown, as possibly useful
     assert answer.to_dict()["answer"] is None
-
-
-def test_abstention_rule():
-    rule = AbstentionRule(confident_coverage=0.5, min_coverage=0.3, min_dense=0.8)
-    assert rule.answers(Evidence(0.6, None))
-    assert rule.answers(Evidence(0.35, 0.85))
-    assert not rule.answers(Evidence(0.35, 0.75))
-    assert not rule.answers(Evidence(0.2, 0.99))
 
 
 def test_eval_metrics_computed_by_hand(assistant):

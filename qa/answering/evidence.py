@@ -1,0 +1,207 @@
+"""The second stage: every sentence of the first stage's candidate passages, scored as evidence.
+
+Each sentence gets features read from the index's sentence store (its vector, its French terms,
+its place in the release) and from the question (what it asks for): how close it is in meaning,
+how much of the question's weighted terms it holds (a rare term with a typo still counts, a
+little less), whether it holds the kind of element asked for (a number for « combien », a name
+for « qui »…) beyond what the question names, and where it stands (headline, dateline, lede,
+body, contact footer). A logistic model, learned on the development sets by
+`benchmarks/train_evidence.py` and kept in `evidence_model.json`, turns them into the
+probability that the sentence holds the answer. Passages are ranked by their best sentence.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..indexing.store import StoredIndex
+from ..reading.chunking import sentence_spans
+from ..reading.entities import entities
+from ..reading.lexical import FUZZY_MIN_LENGTH, FUZZY_SIMILARITY, terms
+from .questions import answer_type, holds
+from .search import Hit
+
+MODEL_PATH = Path(__file__).with_name("evidence_model.json")
+FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", "context_coverage",
+            "passage_coverage", "passage_score", "passage_reciprocal_rank", "passage_dense", "type_new",
+            "type_held", "type_missing", "type_unit", "type_person", "untyped", "headline", "lede", "lede_typed", "dateline",
+            "after_body", "length", "short")
+# A question term missing from a sentence counts this much when the sentence spells it nearly alike.
+FUZZY_CREDIT = 0.8
+_DATELINE = re.compile(r"^[A-ZÀ-Ý][\w'’.\- ]{1,40}?(?:\s*\([^)]{1,40}\))?\s*(?:,[^–—-]{0,40})?\s*[–—-]\s")
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One sentence of a candidate passage, with its features and (once scored) its probability."""
+    hit: int  # position of its passage among the candidates
+    start: int  # offsets in the document's clean text
+    end: int
+    features: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceModel:
+    """Standardised logistic regression over FEATURES, and how passages and abstention use it."""
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray
+    scale: np.ndarray
+    passage_weight: float  # share of the first-stage score in a passage's final score
+    abstain_below: float  # best sentence probability under which the assistant abstains
+    floor: float  # probability under which a passage is not shown as a source
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> "EvidenceModel":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path}: features {data['features']} ≠ {FEATURES}; run benchmarks/train_evidence.py")
+        return cls(np.asarray(data["coef"], dtype=np.float64), float(data["intercept"]),
+                   np.asarray(data["mean"], dtype=np.float64), np.asarray(data["scale"], dtype=np.float64),
+                   float(data["passage_weight"]), float(data["abstain_below"]), float(data["floor"]))
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        if not len(features):
+            return np.empty(0)
+        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@lru_cache(maxsize=1)
+def default_model() -> EvidenceModel:
+    return EvidenceModel.load()
+
+
+def _near_terms(missing: set[str], vocabulary: set[str]) -> dict[str, set[str]]:
+    """For each long question term absent from the candidates, the candidates' terms spelt nearly alike."""
+    from rapidfuzz import fuzz, process
+    near: dict[str, set[str]] = {}
+    pool = [term for term in vocabulary if len(term) >= FUZZY_MIN_LENGTH - 1 and not term[0].isdigit()]
+    for term in missing:
+        if len(term) < FUZZY_MIN_LENGTH or term[0].isdigit():
+            continue
+        found = process.extract(term, pool, scorer=fuzz.ratio, score_cutoff=FUZZY_SIMILARITY, limit=5)
+        if found:
+            near[term] = {match for match, _, _ in found}
+    return near
+
+
+def _coverage(question: list[tuple[str, float]], total: float, present: set[str],
+              near: dict[str, set[str]]) -> float:
+    if not total:
+        return 0.0
+    got = 0.0
+    for term, weight in question:
+        if term in present:
+            got += weight
+        elif term in near and near[term] & present:
+            got += FUZZY_CREDIT * weight
+    return got / total
+
+
+def _sentences_of(index: StoredIndex, hit: Hit) -> list[tuple[int, int, list[str], list, np.ndarray | None]]:
+    """A passage's sentences: offsets, terms, entities and vector (from the sentence store when the
+    build has one, read again from the text for a build made before it)."""
+    sentences = index.sentences
+    stored = sentences.of_passage.get(hit.passage.id) if sentences is not None else None
+    if stored:
+        return [(sentences.rows[i]["start"], sentences.rows[i]["end"], sentences.rows[i]["terms"],
+                 sentences.rows[i].get("entities", []), sentences.vectors[i]) for i in stored]
+    passage = hit.passage
+    spans = sentence_spans(passage.text)
+    found = entities(passage.text[s.start:s.end] for s in spans)
+    return [(passage.start + s.start, passage.start + s.end, terms(passage.text[s.start:s.end]), names, None)
+            for s, names in zip(spans, found)]
+
+
+def _sentence_starts(index: StoredIndex, doc_id: str) -> list[int]:
+    """Where a document's sentences start (from the sentence store, or cut again without one)."""
+    if index.sentences is not None and doc_id in index.sentences.starts:
+        return index.sentences.starts[doc_id]
+    return [s.start for s in sentence_spans(index.documents[doc_id].text)]
+
+
+def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], index: StoredIndex,
+           weight: Callable[[str], float], encode: Callable[[list[str]], np.ndarray] | None = None,
+           ) -> list[Evidence]:
+    """Every sentence of the candidate passages with its features (a sentence shared by two
+    overlapping passages is kept once, with the better-ranked passage)."""
+    question_terms = list(dict.fromkeys(terms(question)))
+    weighted = [(term, weight(term)) for term in question_terms]
+    total = sum(w for _, w in weighted)
+    kind = answer_type(question)
+    raw = []  # (candidate position, start, end, terms, entities, vector)
+    passage_terms: list[set[str]] = []
+    seen: set[tuple[str, int, int]] = set()
+    for position, hit in enumerate(hits):
+        found = _sentences_of(index, hit)
+        passage_terms.append({term for _, _, sentence_terms, _, _ in found for term in sentence_terms})
+        for start, end, sentence_terms, names, vector in found:
+            place = (hit.passage.doc_id, start, end)
+            if place not in seen:
+                seen.add(place)
+                raw.append((position, start, end, sentence_terms, names, vector))
+    if not raw:
+        return []
+    vocabulary = set().union(*passage_terms)
+    near = _near_terms(set(question_terms) - vocabulary, vocabulary)
+
+    dense = np.zeros(len(raw))
+    if question_vector is not None:
+        vectors = np.zeros((len(raw), len(question_vector)), dtype=np.float32)
+        missing = []
+        for i, row in enumerate(raw):
+            if row[5] is None:
+                missing.append(i)
+            else:
+                vectors[i] = row[5]
+        if missing and encode is not None:
+            vectors[missing] = encode([index.documents[hits[raw[i][0]].passage.doc_id].text[raw[i][1]:raw[i][2]]
+                                       for i in missing])
+        dense = vectors @ np.asarray(question_vector, dtype=np.float32)
+
+    passage_coverage = [_coverage(weighted, total, found, near) for found in passage_terms]
+    coverages, contexts = [], []
+    for position, start, end, sentence_terms, _, _ in raw:
+        document = index.documents[hits[position].passage.doc_id]
+        present = set(sentence_terms)
+        coverages.append(_coverage(weighted, total, present, near))
+        context = present | set(terms(document.title or "")) | set(terms(document.place or ""))
+        contexts.append(_coverage(weighted, total, context, near))
+    best_dense, best_coverage = float(dense.max()), max(coverages)
+    top_score = hits[0].score or 1.0
+
+    out = []
+    for i, (position, start, end, _, names, _) in enumerate(raw):
+        hit = hits[position]
+        document = index.documents[hit.passage.doc_id]
+        text = document.text[start:end]
+        held = holds(text, question, kind, names)
+        headline = bool(document.title) and text.strip() == document.title.strip()
+        starts = _sentence_starts(index, document.id)
+        order = starts.index(start) if start in starts else len(starts)
+        titled = bool(document.title) and document.text.startswith(document.title)
+        lede = order == (1 if titled else 0) and not headline
+        after_body = 0 <= document.text.find("\n\n") < start
+        features = (
+            float(dense[i]), float(dense[i] - best_dense),
+            coverages[i], coverages[i] - best_coverage, contexts[i], passage_coverage[position],
+            hit.score / top_score, 1.0 / (position + 1), float(hit.dense or 0.0),
+            float(held.new), float(held.held and not held.new), float(kind is not None and not held.held),
+            float(held.unit), float(held.person), float(kind is None),
+            float(headline), float(lede), float(lede and kind is not None), float(bool(_DATELINE.match(text))),
+            float(after_body), math.log(1 + len(text)) / 6, float(len(text) < 50),
+        )
+        out.append(Evidence(position, start, end, features))
+    return out
+
+
+def matrix(evidence: list[Evidence]) -> np.ndarray:
+    return np.asarray([e.features for e in evidence], dtype=np.float64).reshape(len(evidence), len(FEATURES))

@@ -1,0 +1,87 @@
+"""The second stage: what a question asks for, what a sentence holds, the learned model, and the
+answer it gives on the seeds (real model, real index)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import SEGOU
+from qa.answering.evidence import FEATURES, EvidenceModel, MODEL_PATH
+from qa.answering.questions import answer_type, holds
+from qa.answering.search import Filter
+from qa.reading.lexical import LexicalIndex, terms
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("Combien de migrants maliens sont rentrés depuis 2017 ?", "number"),
+    ("How many kits were distributed in Gao?", "number"),
+    ("Quelle part des migrants étaient gambiens ?", "number"),
+    ("Qui a présidé la cérémonie à Ségou ?", "person"),
+    ("Who represented the EU at Ségou?", "person"),
+    ("Par qui le projet est-il financé ?", "person"),
+    ("Quand la table ronde a-t-elle eu lieu ?", "date"),
+    ("quel jour le camion a-t-il ete remis ?", "date"),
+    ("Où a été célébrée la Journée internationale des migrants ?", "place"),
+    ("ou a ete celebree la journee ?", "place"),
+    ("Depuis quelle ville le convoi est-il parti ?", "place"),
+    ("Pourquoi l'aide au retour a-t-elle été suspendue ?", "cause"),
+    ("Quel était le thème de la Journée internationale des migrants 2024 ?", None),
+    ("Les migrants qui sont rentrés ont-ils reçu un kit ?", None),  # a relative « qui » asks for no one
+])
+def test_answer_type_of_a_question(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_a_sentence_holds_what_the_question_does_not_already_name():
+    question = "Combien de migrants sont rentrés depuis 2017 ?"
+    assert holds("Depuis 2017, 44 000 migrants sont rentrés.", question, "number", []).new
+    assert not holds("Depuis 2017, l'OIM aide les migrants.", question, "number", []).held
+    paid = holds("Il a dû verser 450 dollars à ses ravisseurs.", "Combien a-t-il dû verser ?", "number", [])
+    assert paid.new and paid.unit
+    named = holds("Selon Michele Bombassei, l'aide est suspendue.", "Qui a expliqué la suspension au Mali ?",
+                  "person", [("PER", "Michele Bombassei")])
+    assert named.new
+    same = holds("L'OIM au Mali a suspendu son aide.", "Qui, à l'OIM au Mali, a suspendu l'aide ?", "person",
+                 [("ORG", "OIM"), ("LOC", "Mali")])
+    assert same.held is True and same.new is False
+
+
+def test_the_shipped_model_reads_the_features_the_code_computes():
+    model = EvidenceModel.load(MODEL_PATH)
+    assert len(model.coef) == len(FEATURES) == len(model.mean)
+    assert 0 < model.abstain_below < 1 and 0 <= model.passage_weight <= 1
+    p = model.probabilities(np.zeros((3, len(FEATURES))))
+    assert p.shape == (3,) and np.all((p > 0) & (p < 1))
+
+
+def test_a_typo_still_finds_the_indexed_spelling():
+    lexical = LexicalIndex.from_tokens([terms("Les migrants de Tombouctou ont achevé leur réintégration."),
+                                        terms("Une autre phrase sur Gao.")])
+    expanded = lexical.expand(terms("Combien à Tomboctou ?"))
+    assert terms("Tombouctou")[0] in expanded
+    assert lexical.expand(terms("Combien à Gao ?")) == terms("Combien à Gao ?")  # known terms stay as they are
+
+
+def test_the_answer_is_the_first_citation_and_highlights_are_not_repeated(assistant):
+    answer = assistant.ask("Combien de migrants maliens sont rentrés depuis 2017 ?", k=5)
+    first = answer.citations[0]
+    start, end = first.highlight
+    assert answer.sentence.text == first.text[start:end]
+    spans = [(c.doc_id, c.start + c.highlight[0], c.start + c.highlight[1]) for c in answer.citations]
+    assert len(spans) == len(set(spans))
+    assert all(0 <= c.confidence <= 1 for c in answer.citations)
+
+
+def test_the_answer_goes_on_into_the_next_sentence_when_it_continues_there(assistant):
+    answer = assistant.ask("Combien de migrants maliens ont été aidés à rentrer chez eux depuis 2017 ?",
+                           where=Filter(frozenset({SEGOU})))
+    assert answer.citations[0].source == SEGOU
+    assert "44 000" in answer.sentence.text and "Parmi eux, plus de 33 000" in answer.sentence.text
+
+
+def test_confidence_is_not_a_constant(assistant):
+    answered = assistant.ask("Qui a présidé la cérémonie à Ségou ?")
+    off_topic = assistant.ask("Quelle est la recette du tiramisu ?")
+    assert not answered.abstained and off_topic.abstained
+    assert answered.confidence > off_topic.confidence
+    assert answered.to_dict()["confidence_label"] in ("forte", "moyenne", "faible")
