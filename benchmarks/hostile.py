@@ -149,8 +149,8 @@ def make_corpus(root: Path) -> Path:
     (corpus / "bombe-taux.docx").write_bytes(xml_bomb(20))  # under the size limit, over the ratio
     bomb, characters = passage_bomb()
     (corpus / "bombe-passages.docx").write_bytes(bomb)
-    print(f"  bombe-passages.docx : {characters:,} caractères, environ {characters // 900:,} passages"
-          .replace(",", " "))
+    french = lambda number: f"{number:,}".replace(",", " ")  # noqa: E731
+    print(f"  bombe-passages.docx : {french(characters)} caractères, environ {french(characters // 900)} passages")
     try:  # a device inside the corpus (a copy of /dev/zero): needs CAP_MKNOD
         os.mknod(corpus / "zero-interne.txt", 0o600 | stat.S_IFCHR, os.makedev(1, 5))
     except OSError as error:
