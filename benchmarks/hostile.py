@@ -119,6 +119,10 @@ def long_pdf(pages: int = 600) -> bytes:
     return bytes(pdf.output())
 
 
+def _french(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
 def make_corpus(root: Path) -> Path:
     if root.exists():
         shutil.rmtree(root)
@@ -149,8 +153,7 @@ def make_corpus(root: Path) -> Path:
     (corpus / "bombe-taux.docx").write_bytes(xml_bomb(20))  # under the size limit, over the ratio
     bomb, characters = passage_bomb()
     (corpus / "bombe-passages.docx").write_bytes(bomb)
-    french = lambda number: f"{number:,}".replace(",", " ")  # noqa: E731
-    print(f"  bombe-passages.docx : {french(characters)} caractères, environ {french(characters // 900)} passages")
+    print(f"  bombe-passages.docx : {_french(characters)} caractères, environ {_french(characters // 900)} passages")
     try:  # a device inside the corpus (a copy of /dev/zero): needs CAP_MKNOD
         os.mknod(corpus / "zero-interne.txt", 0o600 | stat.S_IFCHR, os.makedev(1, 5))
     except OSError as error:
