@@ -170,12 +170,14 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
 
     passage_coverage = [_coverage(weighted, total, found, near) for found in passage_terms]
     coverages, contexts = [], []
+    headers: dict[str, set[str]] = {}
     for position, start, end, sentence_terms, _, _ in raw:
         document = index.documents[hits[position].passage.doc_id]
+        if document.id not in headers:
+            headers[document.id] = set(terms(document.title or "")) | set(terms(document.place or ""))
         present = set(sentence_terms)
         coverages.append(_coverage(weighted, total, present, near))
-        context = present | set(terms(document.title or "")) | set(terms(document.place or ""))
-        contexts.append(_coverage(weighted, total, context, near))
+        contexts.append(_coverage(weighted, total, present | headers[document.id], near))
     best_dense, best_coverage = float(dense.max()), max(coverages)
     # The sentence before or after, in the same release: an answer often follows the sentence
     # that sets out what the question is about.

@@ -146,7 +146,7 @@ def build_ui(service: Service) -> gr.Blocks:
         where = Filter(frozenset(sources) if sources else None, _date_bound(date_from), _date_bound(date_to))
         try:
             answer = service.ask(question, k=int(k), where=where)
-            reply = answer_html(answer, service.documents_of(answer))
+            reply = answer_html(answer, service.documents_of(answer), floor=service.assistant().model.floor)
         except QAError as error:
             reply = f"<p>{inert(str(error))}</p>"
         history.append({"role": "assistant", "content": reply})
