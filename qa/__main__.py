@@ -92,9 +92,11 @@ def cmd_ask(args) -> int:
 
 def cmd_eval(args) -> int:
     from .answering.assistant import Assistant
-    from .evaluation import evaluate, read_questions
+    from .evaluation import evaluate, evaluate_conversations, read_questions
     questions = read_questions(args.file)
     assistant = Assistant.open(settings=_settings(args))
+    if any(q.conversation is not None for q in questions):
+        return _eval_conversations(args, evaluate_conversations(assistant, questions, mode=args.mode, k=args.k))
     report = evaluate(assistant, questions, mode=args.mode, k=args.k)
     if args.json:
         print(json.dumps(report.metrics(), ensure_ascii=False))
@@ -105,6 +107,20 @@ def cmd_eval(args) -> int:
                 q = outcome.question
                 print(f"  ✗ {q.id}: {q.question}  (document {outcome.doc_rank}, passage {outcome.passage_rank}, "
                       f"phrase {'ok' if outcome.sentence_correct else 'non'}, abstention {outcome.abstained})")
+    return 0
+
+
+def _eval_conversations(args, report) -> int:
+    if args.json:
+        print(json.dumps(report.metrics(), ensure_ascii=False))
+        return 0
+    print(report.table())
+    if args.failures:
+        for turn in report.failures():
+            q, w = turn.with_history.question, turn.with_history
+            print(f"  ✗ {q.id} ({q.kind or '?'}): {q.question}\n      compris : {turn.understood_as or '(seule)'}  "
+                  f"(passage {w.passage_rank}, sans l'historique : phrase "
+                  f"{'ok' if turn.alone.sentence_correct else 'non'})")
     return 0
 
 
