@@ -78,9 +78,13 @@ class Reading:
     kind: str | None = None  # why it is a follow-up: et, ellipsis, parmi, pronoun, demonstrative
     prior: tuple[str, ...] = ()  # the previous answer's releases, its own first
     own: str | None = None  # a follow-up's own words, searched where its subject is (None: an ellipsis)
+    subject: str | None = None  # what it borrows (None: an ellipsis)
 
     @property
     def query(self) -> str:
+        """What is searched first: the question, or as understood (its pointers back aside)."""
+        if self.own is not None:
+            return f"{self.own} ({self.subject})"
         return self.understood_as or self.question
 
 
@@ -218,13 +222,13 @@ def follow_up_kind(question: str) -> str | None:
     if not text:
         return None
     folded = _folded(text)
-    if _ET.match(folded):
-        return "et"
     if _PARMI.search(folded):
         return "parmi"
     entre = _ENTRE.search(folded)
     if entre and not _PARMI_NAMED.search(folded[:entre.start()]):
         return "parmi"
+    if _ET.match(folded):
+        return "et"
     if _topic_prefix(text):
         return None
     if _POINTS_BACK.search(folded):
@@ -516,6 +520,18 @@ def _own_question(question: str) -> str:
     return _capitalised(text)
 
 
+# « Parmi eux » stays: releases say it too (« Parmi eux, plus de 33 000 … »).
+_POINTERS = re.compile(r"\b(?:là-bas|cela|ça|ceci|celui-ci|celle-ci)\b\s*,?\s*", re.IGNORECASE)
+
+
+def _without_pointers(question: str) -> str:
+    """A follow-up without the words that only point back (« là-bas », « cela »): searched, they
+    would match any release that says them."""
+    text = _POINTERS.sub(" ", question)
+    text = re.sub(r"\s+([,?])", r"\1", re.sub(r"\s{2,}", " ", text)).strip(" ,")
+    return _capitalised(text) if terms(text) else question
+
+
 def _lent(subject: str, question: str) -> str:
     """The previous subject lent to a follow-up, without the time when the follow-up names its own."""
     if _times(question):
@@ -543,7 +559,7 @@ def read(question: str, history: Sequence[Turn] = ()) -> Reading:
     if not subject or _folded(subject) in _folded(own):
         return Reading(question)
     own = own if own.rstrip().endswith("?") else own.rstrip() + " ?"
-    return Reading(question, f"{own} ({subject})", kind, prior, own)
+    return Reading(question, f"{own} ({subject})", kind, prior, _without_pointers(own), subject)
 
 
 def turns(history: Iterable) -> list[Turn]:
@@ -603,24 +619,57 @@ def cited(answer) -> tuple[str, ...]:
     return tuple(dict.fromkeys(citation.doc_id for citation in answer.citations))
 
 
+def _continues_subject(document, passage, sentence: tuple[int, int], subject: str) -> bool:
+    """Whether a sentence opens by going on with the one before it (« Parmi eux, … », « Dont … ») and
+    that one states the subject: « … 44 000 migrants maliens … depuis 2017. Parmi eux, 33 000 … »."""
+    from ..reading.chunking import sentence_spans
+    from .answer import _CONTINUES
+    start, end = sentence
+    if not _CONTINUES.match(document.text[start:end]):
+        return False
+    before = sentence_spans(document.text, passage.start, start)
+    if not before:
+        return False
+    wanted = set(terms(subject))
+    stated = wanted & set(terms(document.text[before[-1].start:before[-1].end]))
+    return bool(wanted) and len(stated) * 2 >= len(wanted)
+
+
 def ranked(assistant, reading: Reading, depth: int, mode: str | None = None, where=None) -> list:
     """The second stage's passages for a turn as read: the question as asked when it stands alone;
-    for a follow-up, as understood, or its own words where its subject is; with the prior."""
+    for a follow-up, as understood, or its own words where its subject is; with the prior.
+
+    For « parmi eux », a sentence that goes on with a statement of the subject (« … 44 000 migrants
+    maliens … Parmi eux, plus de 33 000 … ») comes first, wherever it is: releases say a part of a
+    group right after the group."""
     if reading.understood_as is None:
         return assistant.rank(reading.question, depth, mode, where)
     from .assistant import SECOND_STAGE
     from .search import Filter
     depth = max(depth, SECOND_STAGE)
+    documents = assistant.index.documents
     found = assistant.rank(reading.query, depth, mode, where)
-    if reading.own is not None:
-        documents = assistant.index.documents
-        sources = frozenset(documents[doc_id].source for doc_id in scope(reading, found) if doc_id in documents)
-        if where is not None and where.sources:
-            sources &= where.sources
-        if sources:
-            found = assistant.rank(reading.own, depth, mode, Filter(sources, where.date_from if where else None,
-                                                                     where.date_to if where else None))
-    return with_prior(found, reading)
+    if reading.own is None:
+        return with_prior(found, reading)
+    releases = scope(reading, found)
+    continued: set[str] = set()
+    if reading.kind == "parmi" and reading.subject:
+        for item in assistant.rank(reading.own, depth, mode, where):
+            if item.sentence and _continues_subject(documents[item.hit.passage.doc_id], item.hit.passage,
+                                                    item.sentence, reading.subject):
+                continued.add(item.hit.passage.id)
+                releases.append(item.hit.passage.doc_id)
+    sources = frozenset(documents[doc_id].source for doc_id in releases if doc_id in documents)
+    if where is not None and where.sources:
+        sources &= where.sources
+    if sources:
+        # Own words too few to search by (« Quand a-t-elle eu lieu ? »): the question as understood.
+        asked = reading.own if len(terms(reading.own)) > 1 else reading.query
+        found = assistant.rank(asked, depth, mode, Filter(sources, where.date_from if where else None,
+                                                          where.date_to if where else None))
+    found = with_prior(found, reading)
+    return [item for item in found if item.hit.passage.id in continued] + \
+        [item for item in found if item.hit.passage.id not in continued]
 
 
 def answer(assistant, question: str, history: Sequence[Turn], k: int | None = None, where=None,
