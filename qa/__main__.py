@@ -51,6 +51,8 @@ def watch(settings: Settings, interval: float) -> int:
 
 
 def _print_answer(answer) -> None:
+    if answer.understood_as:
+        print(f"Compris : {answer.understood_as}")
     print(answer.message)
     for citation in answer.citations:
         heading = " – ".join(p for p in (citation.title, citation.place, citation.date) if p)
@@ -61,8 +63,9 @@ def _print_answer(answer) -> None:
 
 
 def _questions(args):
+    """(id, question, conversation) for each question to ask, in order."""
     if args.batch is None:
-        yield None, args.question
+        yield None, args.question, None
         return
     handle = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
     with handle:
@@ -71,18 +74,26 @@ def _questions(args):
                 continue
             try:
                 row = json.loads(line)
-                yield row.get("id"), row["q"]
-            except (ValueError, KeyError, AttributeError):
+                question, conversation = row["q"], row.get("conversation")
+                if not isinstance(question, str):
+                    raise TypeError("q")
+            except (ValueError, KeyError, AttributeError, TypeError):
                 raise QAError(f"{args.batch}, ligne {number} : attendu {{\"id\": \"…\", \"q\": \"…\"}}") from None
+            yield row.get("id"), question, conversation
 
 
 def cmd_ask(args) -> int:
     if args.batch is None and args.question is None:
         raise QAError("Donnez une question, ou --batch FICHIER (give a question or --batch FILE).")
+    from .answering.conversation import cited
     from .service import Service
     service = Service(_settings(args))
-    for id, question in _questions(args):
-        answer = service.ask(question, k=args.k, id=id, mode=args.mode)
+    turns: dict[str, list[dict]] = {}  # the turns of each conversation so far
+    for id, question, conversation in _questions(args):
+        history = turns.setdefault(str(conversation), []) if conversation is not None else None
+        answer = service.ask(question, k=args.k, id=id, mode=args.mode, history=history)
+        if history is not None:
+            history.append({"q": question, "understood_as": answer.understood_as, "doc_ids": list(cited(answer))})
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
@@ -150,12 +161,14 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?")
     ask.add_argument("-k", type=int, default=None, help="nombre de passages cités (défaut : 5)")
     ask.add_argument("--json", action="store_true", help="une réponse JSON par ligne")
-    ask.add_argument("--batch", metavar="FILE", help='fichier JSONL de {"id": …, "q": …} (- pour stdin)')
+    ask.add_argument("--batch", metavar="FILE", help='fichier JSONL de {"id": …, "q": …} (- pour stdin) ; les lignes '
+                     'de même "conversation" sont les tours d\'une conversation, dans l\'ordre')
     ask.add_argument("--mode", choices=["hybrid", "dense", "lexical"], help="recherche (défaut : hybrid)")
     ask.set_defaults(run=cmd_ask)
 
     evaluation = common(commands.add_parser("eval", help="mesurer la recherche sur un jeu de questions JSONL"))
-    evaluation.add_argument("file", help='JSONL : {"question": …, "doc": …, "answer": …} par ligne')
+    evaluation.add_argument("file", help='JSONL : {"question": …, "doc": …, "answer": …} par ligne (avec '
+                            '"conversation" : des conversations, chaque tour suivant mesuré avec et sans l\'historique)')
     evaluation.add_argument("--mode", choices=["hybrid", "dense", "lexical"], help="recherche (défaut : hybrid)")
     evaluation.add_argument("-k", type=int, default=5, help="passages cités par réponse (défaut : 5)")
     evaluation.add_argument("--json", action="store_true", help="les mesures en JSON")

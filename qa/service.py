@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from .answering import conversation
 from .answering.answer import Answer
 from .answering.assistant import Assistant
 from .answering.search import Filter
@@ -86,8 +87,14 @@ class Service:
             return self._assistant
 
     def ask(self, question: str, k: int | None = None, where: Filter | None = None,
-            mode: str | None = None, id: str | None = None) -> Answer:
-        return self.assistant().ask(question, k=k, where=where, mode=mode, id=id)
+            mode: str | None = None, id: str | None = None, history: list | None = None) -> Answer:
+        """The answer to a question, read with the turns before it when `history` is given (the
+        previous questions, oldest first, as strings or {"q", "doc_ids", "understood_as"} dicts): a
+        question that stands alone is answered exactly as without history."""
+        if not history:
+            return self.assistant().ask(question, k=k, where=where, mode=mode, id=id)
+        return conversation.answer(self.assistant(), question, conversation.turns(history), k=k, where=where,
+                                   mode=mode, id=id)
 
     def documents_of(self, answer: Answer) -> dict:
         """The releases an answer cites (to show them whole), from the build that answered."""

@@ -38,8 +38,9 @@ PRIOR = 0.15
 # a demonstrative (« ce programme ») or a fragment then points back rather than names.
 SHORT = 5
 FRAGMENT = 3
-# How many turns a conversation keeps (the oldest are forgotten).
+# How many turns a conversation keeps (the oldest are forgotten), and how much of each.
 MEMORY = 8
+QUESTION_CHARS = 2000
 
 _LOCK = threading.Lock()
 
@@ -586,6 +587,7 @@ def turns(history: Iterable) -> list[Turn]:
             continue
         if not isinstance(question, str) or not question.strip():
             continue
+        question = question[:QUESTION_CHARS]
         if not given:
             understood = read(question, out).understood_as
         out.append(Turn(question.strip(), understood if isinstance(understood, str) else None,
@@ -678,11 +680,12 @@ def answer(assistant, question: str, history: Sequence[Turn], k: int | None = No
     without history; a follow-up is searched as understood (see `ranked`), and says so. When the
     previous answer's releases are not known, that turn is answered again to know them."""
     history = list(history)
-    if history and history[-1].doc_ids is None and follow_up_kind(question):
+    read_part = (question or "")[:assistant.settings.max_question_chars]  # a huge question is read as truncated
+    if history and history[-1].doc_ids is None and follow_up_kind(read_part):
         previous = history[-1]
         again = answer(assistant, previous.question, history[:-1], k, where, mode)
         history[-1] = replace(previous, understood=again.understood_as, doc_ids=cited(again))
-    reading = read(question, history)
+    reading = read(read_part, history)
     if reading.understood_as is None:
         return assistant.ask(question, k=k, where=where, mode=mode, id=id)
     k = assistant.settings.k if k is None else max(1, int(k))

@@ -74,12 +74,15 @@ def citation_html(citation: Citation, document: Document | None = None) -> str:
 
 
 def answer_html(answer: Answer, documents: dict[str, Document] | None = None) -> str:
-    """The chat bubble: the answer with its [n] markers, then the citations that support it
-    (under « Passages peut-être utiles » when the assistant abstains)."""
+    """The chat bubble: how a follow-up was understood, the answer with its [n] markers, then the
+    citations that support it (under « Passages peut-être utiles » when the assistant abstains)."""
     documents = documents or {}
+    # A follow-up says how it was understood, so a misreading is seen (and can be asked again alone).
+    understood = (f'<p class="understood"><i>Compris : {inert(answer.understood_as)}</i></p>'
+                  if answer.understood_as else "")
     if not answer.citations:
-        return f"<p>{inert(answer.message)}</p>"
-    parts = []
+        return f"{understood}<p>{inert(answer.message)}</p>"
+    parts = [understood] if understood else []
     if answer.truncated:
         parts.append(f"<p><i>{inert(answer.message.split(chr(10))[0])}</i></p>")
     if answer.abstained:
