@@ -53,6 +53,8 @@ def watch(settings: Settings, interval: float) -> int:
 
 
 def _print_answer(answer) -> None:
+    if answer.understood_as:
+        print(f"Compris : {answer.understood_as}")
     print(answer.message)
     for citation in answer.citations:
         heading = " – ".join(p for p in (citation.title, citation.place, citation.date) if p)
@@ -66,10 +68,10 @@ BATCH_LINE = '{"id": "…", "q": "…"}'
 
 
 def _questions(args):
-    """(line number, id, question) for each question asked; a line that is not a question is
-    (line number, None, QAError) so that the batch can report it and go on."""
+    """(line number, id, question, conversation) for each question asked; a line that is not a
+    question is (line number, None, QAError, None) so that the batch can report it and go on."""
     if args.batch is None:
-        yield 0, None, args.question
+        yield 0, None, args.question, None
         return
     handle = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8", errors="replace")
     with handle:
@@ -78,28 +80,31 @@ def _questions(args):
                 continue
             try:
                 row = json.loads(line)
-                question = row["q"]
+                question, conversation = row["q"], row.get("conversation")
                 if not isinstance(question, str):
                     raise TypeError
             except (ValueError, KeyError, TypeError, AttributeError):
                 yield number, None, QAError(f"{args.batch}, ligne {number} : ignorée, attendu {BATCH_LINE} avec "
-                                            f"une question en texte (line {number} skipped: expected {BATCH_LINE})")
+                                            f"une question en texte (line {number} skipped: expected {BATCH_LINE})"), None
                 continue
-            yield number, row.get("id"), question
+            yield number, row.get("id"), question, conversation
 
 
 def cmd_ask(args) -> int:
     if args.batch is None and args.question is None:
         raise QAError("Donnez une question, ou --batch FICHIER (give a question or --batch FILE).")
+    from .answering.conversation import cited
     from .service import Service
     service = Service(_settings(args))
     service.assistant()  # a missing or damaged index is said once, before any question
     failed = 0
-    for number, id, question in _questions(args):
+    turns: dict[str, list[dict]] = {}  # the turns of each conversation so far
+    for number, id, question, conversation in _questions(args):
+        history = turns.setdefault(str(conversation), []) if conversation is not None else None
         try:
             if isinstance(question, QAError):
                 raise question
-            answer = service.ask(question, k=args.k, id=id, mode=args.mode)
+            answer = service.ask(question, k=args.k, id=id, mode=args.mode, history=history)
         except QAError as error:
             if args.batch is None:
                 raise
@@ -107,6 +112,8 @@ def cmd_ask(args) -> int:
             where = "" if str(error).startswith(str(args.batch)) else f"{args.batch}, ligne {number} : "
             print(f"Erreur : {where}{error}", file=sys.stderr, flush=True)
             continue
+        if history is not None:
+            history.append({"q": question, "understood_as": answer.understood_as, "doc_ids": list(cited(answer))})
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
@@ -116,12 +123,14 @@ def cmd_ask(args) -> int:
 
 def cmd_eval(args) -> int:
     from .answering.assistant import Assistant
-    from .evaluation import evaluate, read_questions
+    from .evaluation import evaluate, evaluate_conversations, read_questions
     from .indexing import store
     questions = read_questions(args.file)
     settings = _settings(args)
     store.current_build(settings.index)  # a damaged CURRENT is named as such, not as a missing index
     assistant = Assistant.open(settings=settings)
+    if any(q.conversation is not None for q in questions):
+        return _eval_conversations(args, evaluate_conversations(assistant, questions, mode=args.mode, k=args.k))
     report = evaluate(assistant, questions, mode=args.mode, k=args.k)
     if args.json:
         print(json.dumps(report.metrics(), ensure_ascii=False))
@@ -132,6 +141,20 @@ def cmd_eval(args) -> int:
                 q = outcome.question
                 print(f"  ✗ {q.id}: {q.question}  (document {outcome.doc_rank}, passage {outcome.passage_rank}, "
                       f"phrase {'ok' if outcome.sentence_correct else 'non'}, abstention {outcome.abstained})")
+    return 0
+
+
+def _eval_conversations(args, report) -> int:
+    if args.json:
+        print(json.dumps(report.metrics(), ensure_ascii=False))
+        return 0
+    print(report.table())
+    if args.failures:
+        for turn in report.failures():
+            q, w = turn.with_history.question, turn.with_history
+            print(f"  ✗ {q.id} ({q.kind or '?'}): {q.question}\n      compris : {turn.understood_as or '(seule)'}  "
+                  f"(passage {w.passage_rank}, sans l'historique : phrase "
+                  f"{'ok' if turn.alone.sentence_correct else 'non'})")
     return 0
 
 
@@ -161,12 +184,14 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?")
     ask.add_argument("-k", type=int, default=None, help="nombre de passages cités (défaut : 5)")
     ask.add_argument("--json", action="store_true", help="une réponse JSON par ligne")
-    ask.add_argument("--batch", metavar="FILE", help='fichier JSONL de {"id": …, "q": …} (- pour stdin)')
+    ask.add_argument("--batch", metavar="FILE", help='fichier JSONL de {"id": …, "q": …} (- pour stdin) ; les lignes '
+                     'de même "conversation" sont les tours d\'une conversation, dans l\'ordre')
     ask.add_argument("--mode", choices=["hybrid", "dense", "lexical"], help="recherche (défaut : hybrid)")
     ask.set_defaults(run=cmd_ask)
 
     evaluation = common(commands.add_parser("eval", help="mesurer la recherche sur un jeu de questions JSONL"))
-    evaluation.add_argument("file", help='JSONL : {"question": …, "doc": …, "answer": …} par ligne')
+    evaluation.add_argument("file", help='JSONL : {"question": …, "doc": …, "answer": …} par ligne (avec '
+                            '"conversation" : des conversations, chaque tour suivant mesuré avec et sans l\'historique)')
     evaluation.add_argument("--mode", choices=["hybrid", "dense", "lexical"], help="recherche (défaut : hybrid)")
     evaluation.add_argument("-k", type=int, default=5, help="passages cités par réponse (défaut : 5)")
     evaluation.add_argument("--json", action="store_true", help="les mesures en JSON")

@@ -10,6 +10,11 @@ A question set is JSONL, one question a line, in either of two shapes:
 a path ending with it (`corpus/001-release.txt` names `001-release.txt` of a corpus indexed from
 that folder); a question whose document and answer are null (or `"answerable": false`) is one
 the corpus cannot answer.
+
+A set of conversations has the same lines with a `"conversation"` value: the lines that share it are
+the turns of one conversation, in order (and `"kind"` may say what each turn is: first, ellipsis,
+pronoun, parmi, attribute, standalone). Each later turn is asked twice, with the turns before it
+and alone, and the report compares the two.
 """
 from __future__ import annotations
 
@@ -36,6 +41,8 @@ class Question:
     question: str
     doc: str | None
     answer: str | None
+    conversation: str | None = None  # turns of one conversation share it, in order
+    kind: str | None = None  # what the turn is (first, ellipsis, pronoun, parmi, attribute, standalone)
 
     @property
     def answerable(self) -> bool:
@@ -57,8 +64,10 @@ def read_questions(path: str | Path) -> list[Question]:
                 raise QAError(f"{path}, ligne {number} : attendu {{\"question\": …, \"doc\": …, \"answer\": …}}") from None
             doc = row.get("doc", row.get("file"))
             answerable = row.get("answerable", doc is not None)
+            conversation = row.get("conversation")
             questions.append(Question(str(row.get("id", number)), text, doc if answerable else None,
-                                      row.get("answer") if answerable else None))
+                                      row.get("answer") if answerable else None,
+                                      None if conversation is None else str(conversation), row.get("kind")))
     return questions
 
 
@@ -207,3 +216,115 @@ def evaluate(assistant, questions: list[Question], mode: str | None = None, k: i
         outcomes.append(judge(question, [item.hit for item in ranked], answer, assistant.index.documents,
                               time.perf_counter() - started))
     return Report(mode, outcomes)
+
+
+# Conversations ---------------------------------------------------------------------------------
+
+def conversations(questions: list[Question]) -> list[list[Question]]:
+    """The turns of each conversation, in file order (conversations in order of their first turn)."""
+    grouped: dict[str, list[Question]] = {}
+    for question in questions:
+        grouped.setdefault(question.conversation or question.id, []).append(question)
+    return list(grouped.values())
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOutcome:
+    """A turn after the first: asked with the turns before it, and alone."""
+    with_history: Outcome
+    alone: Outcome
+    understood_as: str | None
+    kind: str | None  # as the set says, when it says
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationReport:
+    mode: str
+    first: list[Outcome]
+    later: list[TurnOutcome]
+
+    def _reader(self, outcomes: list[Outcome]) -> dict:
+        with_span = [o for o in outcomes if o.question.answerable and o.question.answer]
+        return {"first_citation": sum(o.passage_rank == 1 for o in with_span),
+                "answer_sentence": sum(o.sentence_correct for o in with_span),
+                "abstained": sum(o.abstained for o in outcomes), "turns": len(with_span)}
+
+    def follow_ups(self) -> list[TurnOutcome]:
+        """Later turns the set does not mark as standing alone."""
+        return [t for t in self.later if t.kind != "standalone"]
+
+    def metrics(self) -> dict:
+        follow_ups = self.follow_ups()
+        standalone = [t for t in self.later if t.kind == "standalone"]
+        kinds = sorted({t.kind for t in follow_ups if t.kind})
+        return {
+            "mode": self.mode,
+            "conversations": len(self.first),
+            "first_turns": self._reader(self.first),
+            "follow_ups_with_history": self._reader([t.with_history for t in follow_ups]),
+            "follow_ups_alone": self._reader([t.alone for t in follow_ups]),
+            "follow_ups_understood": sum(t.understood_as is not None for t in follow_ups),
+            "standalone_turns": {"turns": len(standalone),
+                                 "read_as_follow_ups": sum(t.understood_as is not None for t in standalone),
+                                 "with_history": self._reader([t.with_history for t in standalone]),
+                                 "alone": self._reader([t.alone for t in standalone])},
+            "by_kind": {kind: {"with_history": self._reader([t.with_history for t in follow_ups if t.kind == kind]),
+                               "alone": self._reader([t.alone for t in follow_ups if t.kind == kind]),
+                               "understood": sum(t.understood_as is not None for t in follow_ups
+                                                 if t.kind == kind)} for kind in kinds},
+        }
+
+    def table(self) -> str:
+        m = self.metrics()
+        line = lambda r: (f"1re citation {r['first_citation']}/{r['turns']}, "  # noqa: E731
+                          f"phrase-réponse {r['answer_sentence']}/{r['turns']}, abstentions {r['abstained']}")
+        follow = m["follow_ups_with_history"]
+        lines = [f"mode {m['mode']} : {m['conversations']} conversations, {len(self.later) + len(self.first)} tours",
+                 f"premiers tours                      : {line(m['first_turns'])}",
+                 f"tours suivants, avec l'historique   : {line(follow)} "
+                 f"({m['follow_ups_understood']}/{follow['turns']} lus comme des suites)",
+                 f"tours suivants, sans l'historique   : {line(m['follow_ups_alone'])}"]
+        standalone = m["standalone_turns"]
+        if standalone["turns"]:
+            lines.append(f"tours indépendants, avec / sans    : {line(standalone['with_history'])} / "
+                         f"{line(standalone['alone'])} ({standalone['read_as_follow_ups']} lus comme des suites)")
+        for kind, row in m["by_kind"].items():
+            w, a = row["with_history"], row["alone"]
+            lines.append(f"  {kind:<12} {w['turns']:>3} tours : phrase-réponse {w['answer_sentence']} avec, "
+                         f"{a['answer_sentence']} sans ; 1re citation {w['first_citation']} avec, "
+                         f"{a['first_citation']} sans ; lus comme des suites {row['understood']}")
+        return "\n".join(lines)
+
+    def failures(self) -> list[TurnOutcome]:
+        return [t for t in self.follow_ups() if not t.with_history.sentence_correct]
+
+
+def _asked(assistant, reading, question: Question, mode: str, k: int) -> tuple[Outcome, object]:
+    from .answering import conversation
+    started = time.perf_counter()
+    ranked = conversation.ranked(assistant, reading, max(k, DEPTH * 3), mode)
+    answer = assistant.answer_from(reading.query, ranked[:k])
+    outcome = judge(question, [item.hit for item in ranked], answer, assistant.index.documents,
+                    time.perf_counter() - started)
+    return outcome, answer
+
+
+def evaluate_conversations(assistant, questions: list[Question], mode: str | None = None,
+                           k: int = 5) -> ConversationReport:
+    """Ask every conversation turn by turn as the service does (each turn with the turns before it,
+    as they were understood and answered), and each later turn alone too."""
+    from .answering import conversation
+    mode = mode or assistant.settings.mode
+    first, later = [], []
+    for turns in conversations(questions):
+        history: list = []
+        for position, question in enumerate(turns):
+            reading = conversation.read(question.question, history)
+            outcome, answer = _asked(assistant, reading, question, mode, k)
+            if position == 0:
+                first.append(outcome)
+            else:
+                alone = _asked(assistant, conversation.Reading(question.question), question, mode, k)[0]
+                later.append(TurnOutcome(outcome, alone, reading.understood_as, question.kind))
+            history.append(conversation.Turn(question.question, reading.understood_as, conversation.cited(answer)))
+    return ConversationReport(mode, first, later)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .access import Access
+from .answering import conversation
 from .answering.answer import Answer
 from .answering.assistant import Assistant
 from .answering.search import Filter
@@ -125,11 +126,17 @@ class Service:
             return self._assistant
 
     def ask(self, question: str, k: int | None = None, where: Filter | None = None,
-            mode: str | None = None, id: str | None = None) -> Answer:
-        """The answer to a question; k is clamped to 1…MAX_K, a question or k of the wrong type refused."""
+            mode: str | None = None, id: str | None = None, history: list | None = None) -> Answer:
+        """The answer to a question, read with the turns before it when `history` is given (the
+        previous questions, oldest first, as strings or {"q", "doc_ids", "understood_as"} dicts): a
+        question that stands alone is answered exactly as without history. k is clamped to 1…MAX_K,
+        a question or k of the wrong type refused."""
         if question is not None and not isinstance(question, str):
             raise QAError(BAD_QUESTION)
-        return self.assistant().ask(question, k=passages_wanted(k), where=where, mode=mode, id=id)
+        if not history:
+            return self.assistant().ask(question, k=passages_wanted(k), where=where, mode=mode, id=id)
+        return conversation.answer(self.assistant(), question, conversation.turns(history), k=passages_wanted(k),
+                                   where=where, mode=mode, id=id)
 
     def documents_of(self, answer: Answer) -> dict:
         """The releases an answer cites (to show them whole), from the build that answered."""

@@ -50,13 +50,14 @@ class Answer:
     id: str | None = None
     timings: dict = field(default_factory=dict)
     confidence: float = 0.0  # calibrated probability that the answer sentence holds the answer
+    understood_as: str | None = None  # a follow-up as it was understood with the turns before it
 
     def to_dict(self) -> dict:
         answer = None
         if self.sentence:
             answer = {"text": self.sentence.text, "doc_id": self.sentence.doc_id,
                       "start": self.sentence.start, "end": self.sentence.end}
-        out = {"question": self.question, "answer": answer, "abstained": self.abstained,
+        out = {"question": self.question, "understood_as": self.understood_as, "answer": answer, "abstained": self.abstained,
                "message": self.message, "truncated": self.truncated,
                "confidence": round(self.confidence, 3), "confidence_label": confidence_label(self.confidence),
                "citations": [c.to_dict() for c in self.citations], "timings": self.timings}

@@ -24,6 +24,7 @@ import gradio as gr
 from gradio import FileData
 
 from ..access import OPERATOR, Access
+from ..answering.conversation import cited
 from ..answering.search import Filter
 from ..errors import QAError
 from ..reading.formats import FORMATS
@@ -41,6 +42,7 @@ EXAMPLES = [
     "Qui a présidé la cérémonie à Ségou ?",
     "Combien d'États membres compte l'OIM ?",
 ]
+ASK_ALONE = "Reposer sans le contexte"
 CSS = """
 .citation { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
 .citation-meta { font-size: 0.85em; opacity: 0.8; }
@@ -51,6 +53,7 @@ CSS = """
 .citation .release-text { max-height: 320px; overflow-y: auto; border-top: 1px dashed #bbb; margin-top: 4px;
                           padding-top: 4px; white-space: pre-wrap; }
 .citation .reference { font-size: 0.9em; margin: 4px 0; user-select: all; }
+.understood { font-size: 0.9em; opacity: 0.85; }
 """
 # Opening a citation scrolls its passage into view inside the release.
 JS = """
@@ -139,23 +142,40 @@ def build_ui(service: Service) -> gr.Blocks:
     """The Blocks app; nothing is loaded until the first question."""
     access = service.access
 
-    def respond(question: str, history: list, k: float, sources: list[str], date_from: str, date_to: str):
-        history = list(history or [])
+    def respond(question: str, history: list, turns: list, k: float, sources: list[str], date_from: str,
+                date_to: str, alone: bool = False):
+        """One turn: the question read with the turns before it (`turns`: what the service needs of
+        them), unless `alone`; a follow-up shows how it was understood and offers to ask it alone."""
+        history, turns = list(history or []), ([] if alone else list(turns or []))
         question = (question or "").strip()
         history.append({"role": "user", "content": inert(question) if question else "…"})
         where = Filter(frozenset(sources) if sources else None, _date_bound(date_from), _date_bound(date_to))
+        reply: dict = {"role": "assistant"}
         try:
-            answer = service.ask(question, k=int(k), where=where)
-            reply = answer_html(answer, service.documents_of(answer), floor=service.assistant().model.floor)
+            answer = service.ask(question, k=int(k), where=where, history=turns)
+            reply["content"] = answer_html(answer, service.documents_of(answer),
+                                           floor=service.assistant().model.floor)
+            if answer.understood_as:
+                reply["options"] = [{"label": ASK_ALONE, "value": question}]
+            if question:
+                turns.append({"q": question, "understood_as": answer.understood_as,
+                              "doc_ids": list(cited(answer))})
         except QAError as error:
-            reply = f"<p>{inert(str(error))}</p>"
-        history.append({"role": "assistant", "content": reply})
-        return "", history
+            reply["content"] = f"<p>{inert(str(error))}</p>"
+        history.append(reply)
+        return "", history, turns
 
-    def ask(question: str, k: int = 5) -> dict:
-        """The answer to one question in the JSON contract: answer sentence, abstained, citations."""
+    def respond_alone(history: list, k: float, sources: list[str], date_from: str, date_to: str,
+                      selected: gr.SelectData):
+        """« Reposer sans le contexte »: the raw question again, read alone; the conversation goes on from it."""
+        return respond(selected.value, history, [], k, sources, date_from, date_to, alone=True)
+
+    def ask(question: str, k: int = 5, history: list | None = None) -> dict:
+        """The answer to one question in the JSON contract: answer sentence, abstained, citations, and
+        `understood_as` when `history` (the previous questions, oldest first, or {"q", "doc_ids"}
+        objects) makes it a follow-up."""
         try:
-            return service.ask(question, k=k).to_dict()
+            return service.ask(question, k=k, history=history).to_dict()
         except QAError as error:
             raise gr.Error(str(error)) from None
 
@@ -222,6 +242,7 @@ def build_ui(service: Service) -> gr.Blocks:
             with gr.Tab("Questions", id="questions"):
                 chat = gr.Chatbot(label="Conversation", height=560, sanitize_html=True, elem_id="chat",
                                   placeholder="Les réponses et leurs sources s'affichent ici.")
+                turns = gr.State([])  # the conversation as the service reads it
                 with gr.Row():
                     question = gr.Textbox(label="Votre question", placeholder="Posez votre question en français…",
                                           scale=5, autofocus=True, elem_id="question",
@@ -259,10 +280,13 @@ def build_ui(service: Service) -> gr.Blocks:
         editor = gr.State(None)
         report = gr.Textbox(label="Dernière indexation", lines=8, interactive=False, elem_id="report")
 
-        inputs = [question, chat, k, releases, date_from, date_to]
+        inputs = [question, chat, turns, k, releases, date_from, date_to]
         for trigger in (question.submit, send.click):
-            trigger(respond, inputs, [question, chat], api_visibility="private", show_progress="minimal")
-        clear.click(lambda: [], None, chat, api_visibility="private")
+            trigger(respond, inputs, [question, chat, turns], api_visibility="private", show_progress="minimal")
+        chat.option_select(respond_alone, [chat, k, releases, date_from, date_to], [question, chat, turns],
+                           api_visibility="private", show_progress="minimal")
+        clear.click(lambda: ([], []), None, [chat, turns], api_visibility="private")
+        chat.clear(lambda: [], None, turns, api_visibility="private")
         outputs = [status, releases, table, report]
         reindex_button.click(reindex_from_page, editor, outputs, api_visibility="private")
         add.click(upload_from_page, [files, editor], [*outputs, files], api_visibility="private")
