@@ -115,7 +115,7 @@ def test_abstention_shows_possibly_useful_passages(page):
     last = page.locator("#chat .message").last.inner_text() if page.locator("#chat .message").count() else \
         page.locator("#chat").inner_text()
     assert "Je n'ai trouvé aucun passage qui réponde à cette question." in last
-    assert "Passages peut-être utiles" in last
+    assert "Passages seulement proches de la question" in last  # shown, and said to be only close
 
 
 def test_upload_panel_adds_a_release_that_is_answered_at_once(page, tmp_path):
