@@ -352,10 +352,12 @@ def _replace(text: str, span: _Span, new: str) -> str:
 
 
 def _insert(text: str, phrase: str) -> str:
-    """`phrase` added to the question part of `text` (before its « ? » and any borrowed subject)."""
+    """`phrase` added where nothing was there to replace: to the subject a follow-up borrowed
+    (« … ? (migrants maliens rentrés depuis 2017 du Maroc) »), else to the question."""
     question, paren, rest = text.partition(" (")
-    question = question.rstrip(" ?")
-    return f"{question} {phrase} ?" + (f" ({rest}" if paren else "")
+    if paren and rest.endswith(")"):
+        return f"{question} ({rest[:-1]} {phrase})"
+    return f"{text.rstrip(' ?')} {phrase} ?"
 
 
 def _shift_years(text: str, years: int) -> str:
