@@ -568,6 +568,8 @@ def turns(history: Iterable) -> list[Turn]:
     "understood_as"} dicts, or Turns. A turn sent without how it was understood is read again
     with the turns before it, so the same questions give the same conversation from any caller."""
     out: list[Turn] = []
+    if isinstance(history, (str, dict)):  # one turn sent alone
+        history = [history]
     for item in list(history or [])[-MEMORY:]:
         if isinstance(item, Turn):
             out.append(item)
