@@ -6,7 +6,7 @@ import json
 import sys
 import time
 
-from .errors import QAError
+from .errors import QAError, os_error_message
 from .settings import Settings
 
 
@@ -42,12 +42,14 @@ def watch(settings: Settings, interval: float) -> int:
     print(f"Surveillance de « {settings.corpus} » toutes les {interval:g} s (Ctrl+C pour arrêter).", flush=True)
     while True:
         time.sleep(interval)
-        if is_up_to_date(settings, encoder.info):
-            continue
         try:
+            if is_up_to_date(settings, encoder.info):
+                continue
             print(build_index(settings, encoder, progress=terminal_progress).summary(), flush=True)
-        except QAError as error:  # a build by someone else is running: try again at the next turn
+        except QAError as error:  # a build by someone else is running, the corpus is gone…: next turn
             print(f"Erreur : {error}", file=sys.stderr, flush=True)
+        except OSError as error:
+            print(f"Erreur : {os_error_message(error)}", file=sys.stderr, flush=True)
 
 
 def _print_answer(answer) -> None:
@@ -62,24 +64,30 @@ def _print_answer(answer) -> None:
         print("    " + citation.text[:start] + "«««" + citation.text[start:end] + "»»»" + citation.text[end:])
 
 
+BATCH_LINE = '{"id": "…", "q": "…"}'
+
+
 def _questions(args):
-    """(id, question, conversation) for each question to ask, in order."""
+    """(line number, id, question, conversation) for each question asked; a line that is not a
+    question is (line number, None, QAError, None) so that the batch can report it and go on."""
     if args.batch is None:
-        yield None, args.question, None
+        yield 0, None, args.question, None
         return
-    handle = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
+    handle = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8", errors="replace")
     with handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
-                question, conversation = row["q"], row.get("conversation")
+                question = row["q"]
                 if not isinstance(question, str):
-                    raise TypeError("q")
-            except (ValueError, KeyError, AttributeError, TypeError):
-                raise QAError(f"{args.batch}, ligne {number} : attendu {{\"id\": \"…\", \"q\": \"…\"}}") from None
-            yield row.get("id"), question, conversation
+                    raise TypeError
+            except (ValueError, KeyError, TypeError, AttributeError):
+                yield number, None, QAError(f"{args.batch}, ligne {number} : ignorée, attendu {BATCH_LINE} avec "
+                                            f"une question en texte (line {number} skipped: expected {BATCH_LINE})"), None
+                continue
+            yield number, row.get("id"), question, row.get("conversation")
 
 
 def cmd_ask(args) -> int:
@@ -88,24 +96,39 @@ def cmd_ask(args) -> int:
     from .answering.conversation import cited
     from .service import Service
     service = Service(_settings(args))
+    service.assistant()  # a missing or damaged index is said once, before any question
+    failed = 0
     turns: dict[str, list[dict]] = {}  # the turns of each conversation so far
-    for id, question, conversation in _questions(args):
+    for number, id, question, conversation in _questions(args):
         history = turns.setdefault(str(conversation), []) if conversation is not None else None
-        answer = service.ask(question, k=args.k, id=id, mode=args.mode, history=history)
+        try:
+            if isinstance(question, QAError):
+                raise question
+            answer = service.ask(question, k=args.k, id=id, mode=args.mode, history=history)
+        except QAError as error:
+            if args.batch is None:
+                raise
+            failed += 1
+            where = "" if str(error).startswith(str(args.batch)) else f"{args.batch}, ligne {number} : "
+            print(f"Erreur : {where}{error}", file=sys.stderr, flush=True)
+            continue
         if history is not None:
             history.append({"q": question, "understood_as": answer.understood_as, "doc_ids": list(cited(answer))})
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
             _print_answer(answer)
-    return 0
+    return 1 if failed else 0
 
 
 def cmd_eval(args) -> int:
     from .answering.assistant import Assistant
     from .evaluation import evaluate, evaluate_conversations, read_questions
+    from .indexing import store
     questions = read_questions(args.file)
-    assistant = Assistant.open(settings=_settings(args))
+    settings = _settings(args)
+    store.current_build(settings.index)  # a damaged CURRENT is named as such, not as a missing index
+    assistant = Assistant.open(settings=settings)
     if any(q.conversation is not None for q in questions):
         return _eval_conversations(args, evaluate_conversations(assistant, questions, mode=args.mode, k=args.k))
     report = evaluate(assistant, questions, mode=args.mode, k=args.k)
@@ -194,6 +217,9 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # output piped into head or less, closed early
         sys.stderr.close()
         return 0
+    except OSError as error:  # a missing file, a read-only index folder, a full disk…
+        print(f"Erreur : {os_error_message(error)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

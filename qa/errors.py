@@ -40,3 +40,49 @@ class EmptyIndexError(QAError):
 
 class EncoderUnavailableError(QAError):
     pass
+
+
+class CorpusMissingError(QAError):
+    def __init__(self, corpus):
+        super().__init__(
+            f"Le dossier du corpus « {corpus} » n'existe pas ou n'est pas un dossier : l'index n'a pas été "
+            f"modifié. Vérifiez --corpus ou QA_CORPUS (corpus folder not found; the index is untouched)."
+        )
+
+
+class BuildRunningError(QAError):
+    def __init__(self, index_dir):
+        super().__init__(
+            f"Une indexation de « {index_dir} » est déjà en cours ; réessayez quand elle sera terminée "
+            f"(another build of this index is running)."
+        )
+
+
+class AccessDenied(QAError):
+    """An edit (upload, deletion, rebuild) asked by someone who is not an editor."""
+
+
+_OS_REASONS = {
+    "ENOENT": ("introuvable", "not found"),
+    "EACCES": ("accès refusé : vérifiez les droits sur ce fichier ou ce dossier", "permission denied"),
+    "EPERM": ("opération non permise : vérifiez les droits sur ce fichier ou ce dossier", "operation not permitted"),
+    "EROFS": ("système de fichiers en lecture seule : choisissez un dossier où écrire", "read-only file system"),
+    "ENOSPC": ("plus de place sur le disque", "no space left on device"),
+    "ENOTDIR": ("un élément du chemin n'est pas un dossier", "not a directory"),
+    "EISDIR": ("c'est un dossier, pas un fichier", "is a directory"),
+}
+
+
+def os_error_message(error: OSError) -> str:
+    """A sentence for a file-system error: which file, and what went wrong, in French then English."""
+    import errno
+    name = errno.errorcode.get(error.errno or 0, "")
+    detail = error.strerror or type(error).__name__
+    french, english = _OS_REASONS.get(name, (detail, detail))
+    where = error.filename
+    if isinstance(where, bytes):
+        where = where.decode("utf-8", "backslashreplace")
+    if where is None:
+        return f"Erreur du système de fichiers : {french} ({english})."
+    where = str(where).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return f"« {where} » : {french} ({english})."

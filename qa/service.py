@@ -2,30 +2,45 @@
 builds, uploads, the list of releases and the last build report.
 
 Every entry point calls this, so what one can do the others do the same way (and a check made
-here, such as one build at a time, holds for all of them). Nothing here imports Gradio.
+here, such as one build at a time, or who may edit, holds for all of them). Every method that
+changes the corpus or the index takes the caller's credential and checks it (qa/access.py).
+Nothing here imports Gradio.
 """
 from __future__ import annotations
 
+import math
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .access import Access
 from .answering import conversation
 from .answering.answer import Answer
 from .answering.assistant import Assistant
 from .answering.search import Filter
-from .errors import QAError
+from .errors import BuildRunningError, CorpusMissingError, QAError, os_error_message
 from .indexing import store
 from .indexing.build import BuildReport, Progress, build_index, is_up_to_date
 from .indexing.embedding import Encoder, load_encoder
+from .reading.chunking import passages as cut_passages
+from .reading.documents import CorpusFile, describe, read_document, readable_name
 from .reading.formats import UnreadableFile
+from .reading.limits import LimitExceeded, Limits
 from .reading.uploads import add_to_corpus
 from .settings import Settings
 
 NOTHING_INDEXED = ("Aucun document n'est encore indexé : ajoutez des communiqués (onglet « Ajouter des documents » "
                    "ou dossier du corpus, puis « Réindexer ») (no document is indexed yet).")
 BUILD_RUNNING = "Une indexation est déjà en cours ; réessayez dans un instant (indexing in progress)."
+# Passages a question may ask for, whoever asks (the page's slider stops at 10).
+MAX_K = 20
+BAD_QUESTION = "La question doit être un texte (the question must be a string)."
+BAD_K = (f"Le nombre de passages (k) doit être un nombre entier, de 1 à {MAX_K} "
+         f"(k must be an integer from 1 to {MAX_K}).")
+# How long an upload waits for a build running in another process before giving up.
+WAIT_FOR_BUILD_SECONDS = 900
 
 
 def terminal_progress(stage: str, done: int, total: int) -> None:
@@ -39,10 +54,30 @@ def ensure_index(settings: Settings, rebuild: bool = False, progress: Progress |
                  encoder: Encoder | None = None) -> BuildReport | None:
     """Build the index when it is missing, stale or a rebuild is asked; returns the build report,
     or None when the live build is already up to date."""
+    if not settings.corpus.is_dir():
+        raise CorpusMissingError(settings.corpus)
     encoder = encoder or load_encoder(settings.model, settings.backend)
-    if not rebuild and is_up_to_date(settings, encoder.info):
+    if not rebuild and is_up_to_date(settings, encoder.info) and _intact(settings.index):
         return None
     return build_index(settings, encoder, progress=progress, rebuild=rebuild)
+
+
+def _intact(index_dir: Path) -> bool:
+    """Whether the live build is whole (checksums): a damaged one is rebuilt, never called up to date."""
+    try:
+        store.verify(index_dir)
+        return True
+    except QAError:
+        return False
+
+
+def passages_wanted(k) -> int | None:
+    """k as asked (None: the default), clamped to 1…MAX_K; anything but a number is refused."""
+    if k is None:
+        return None
+    if isinstance(k, bool) or not isinstance(k, (int, float)) or not math.isfinite(k):
+        raise QAError(BAD_K)
+    return min(MAX_K, max(1, int(k)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +89,12 @@ class Received:
     reason: str | None = None
 
     def line(self) -> str:
+        name = readable_name(self.name)
         if self.source is None:
-            return f"  refusé        {self.name} : {self.reason}"
-        renamed = f"  (envoyé sous le nom {self.name})" if self.source != self.name else ""
-        return f"  {self.status:<13} {self.source}{renamed}"
+            return f"  refusé        {name} : {self.reason}"
+        renamed = f"  (envoyé sous le nom {name})" if self.source != self.name else ""
+        reason = f" : {self.reason}" if self.reason else ""
+        return f"  {self.status:<13} {self.source}{renamed}{reason}"
 
 
 class Service:
@@ -67,8 +104,10 @@ class Service:
     from `python -m qa index` in another process) is picked up by the next question, no restart.
     """
 
-    def __init__(self, settings: Settings, assistant: Assistant | None = None):
+    def __init__(self, settings: Settings, assistant: Assistant | None = None, access: Access | None = None):
         self.settings = settings
+        # Who may edit (default: a server on loopback without a password, whose user is an editor).
+        self.access = access or Access()
         self._assistant = assistant
         self._encoder: Encoder | None = None
         self._lock = threading.Lock()
@@ -88,13 +127,17 @@ class Service:
 
     def ask(self, question: str, k: int | None = None, where: Filter | None = None,
             mode: str | None = None, id: str | None = None, history: list | None = None) -> Answer:
-        """The answer to a question, read with the turns before it when `history` is given (the
-        previous questions, oldest first, as strings or {"q", "doc_ids", "understood_as"} dicts): a
-        question that stands alone is answered exactly as without history."""
+        """The answer to a question; k is clamped to 1…MAX_K, a question or k of the wrong type refused.
+
+        With `history` (the previous questions, oldest first, as strings or {"q", "doc_ids",
+        "understood_as"} dicts) a follow-up is read with the turns before it; a question that
+        stands alone is answered exactly as without history."""
+        if question is not None and not isinstance(question, str):
+            raise QAError(BAD_QUESTION)
         if not history:
-            return self.assistant().ask(question, k=k, where=where, mode=mode, id=id)
-        return conversation.answer(self.assistant(), question, conversation.turns(history), k=k, where=where,
-                                   mode=mode, id=id)
+            return self.assistant().ask(question, k=passages_wanted(k), where=where, mode=mode, id=id)
+        return conversation.answer(self.assistant(), question, conversation.turns(history), k=passages_wanted(k),
+                                   where=where, mode=mode, id=id)
 
     def documents_of(self, answer: Answer) -> dict:
         """The releases an answer cites (to show them whole), from the build that answered."""
@@ -119,41 +162,84 @@ class Service:
             raise QAError(BUILD_RUNNING)
         return self._build_lock
 
-    def update(self, rebuild: bool = False, progress: Progress | None = None) -> BuildReport | None:
+    def _build(self, run, wait: bool):
+        """Run a build, one at a time in this process; `wait`: queue behind a running one (here, or in
+        another process holding the index's lock) rather than refuse. File-system errors become sentences."""
+        lock = self._building(wait)
+        try:
+            deadline = time.monotonic() + WAIT_FOR_BUILD_SECONDS
+            while True:
+                try:
+                    return run()
+                except BuildRunningError:
+                    if not wait or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
+        except OSError as error:
+            raise QAError(f"Indexation impossible : {os_error_message(error)}") from None
+        finally:
+            lock.release()
+
+    def update(self, rebuild: bool = False, progress: Progress | None = None, *, credential) -> BuildReport | None:
         """Bring the index up to date with the corpus when it is not (None when it already was)."""
-        lock = self._building(wait=False)
-        try:
-            report = ensure_index(self.settings, rebuild=rebuild, progress=progress, encoder=self.encoder())
-            if report is not None:
-                self.last_report = report.summary()
-            return report
-        finally:
-            lock.release()
+        self.access.check(credential)
 
-    def reindex(self, progress: Progress | None = None, rebuild: bool = False) -> BuildReport:
-        """Build the index from the corpus (incrementally unless `rebuild`); one build at a time."""
-        lock = self._building(wait=False)
-        try:
-            report = build_index(self.settings, self.encoder(), progress=progress, rebuild=rebuild)
+        def run():
+            return ensure_index(self.settings, rebuild=rebuild, progress=progress, encoder=self.encoder())
+        report = self._build(run, wait=False)
+        if report is not None:
             self.last_report = report.summary()
-            return report
-        finally:
-            lock.release()
+        return report
 
-    def add_files(self, files: list[tuple[Path, str]], progress: Progress | None = None) -> list[Received]:
+    def reindex(self, progress: Progress | None = None, rebuild: bool = False, *, credential,
+                wait: bool = False) -> BuildReport:
+        """Build the index from the corpus (incrementally unless `rebuild`); one build at a time."""
+        self.access.check(credential)
+        report = self._build(lambda: build_index(self.settings, self.encoder(), progress=progress, rebuild=rebuild),
+                             wait=wait)
+        self.last_report = report.summary()
+        return report
+
+    def add_files(self, files: list[tuple[Path, str]], progress: Progress | None = None, *,
+                  credential) -> list[Received]:
         """Store uploaded files (path on disk, name as sent) in the corpus under safe names, then
-        index them; returns one line per file. The build report follows the received files."""
+        index them; returns one line per file. Each file is read as the index will read it before
+        it is stored: a refused file leaves nothing in the corpus. An upload during a build waits
+        for it. The build report follows the received files."""
+        self.access.check(credential)
+        limits = Limits.of(self.settings)
         received = []
         for path, name in files:
             try:
-                added = add_to_corpus(self.settings.corpus, Path(path), name, self.settings.max_file_bytes)
+                added = add_to_corpus(self.settings.corpus, Path(path), name, limits,
+                                      validate=lambda staged, safe: self._validate(staged, safe, limits))
                 received.append(Received(name, added.status, added.source))
-            except (UnreadableFile, OSError) as error:
-                received.append(Received(name, "refusé", reason=str(error)))
-        report = self.reindex(progress)
+            except (UnreadableFile, LimitExceeded, OSError) as error:
+                received.append(Received(name, "refusé", reason=describe(error)))
+        lines = "Fichiers reçus :\n" + "\n".join(r.line() for r in received)
+        if not any(r.source for r in received):
+            self.last_report = lines
+            return received
+        try:
+            report = self.reindex(progress, credential=credential, wait=True)
+        except QAError as error:
+            self.last_report = (lines + f"\n\nL'indexation a échoué : {error} Les fichiers reçus restent dans le "
+                                f"corpus et seront indexés à la prochaine indexation.")
+            raise
+        skipped = {s.source: s.reason for s in report.skipped}
+        received = [Received(r.name, "reçu, ignoré", r.source, skipped[r.source]) if r.source in skipped else r
+                    for r in received]
         self.last_report = ("Fichiers reçus :\n" + "\n".join(r.line() for r in received) + "\n\n"
                             + report.summary())
         return received
+
+    def _validate(self, path: Path, name: str, limits: Limits) -> None:
+        """Read an upload as a build would (format, limits, passages); raises to refuse it."""
+        document = read_document(CorpusFile(name, path), limits)
+        count = len(cut_passages(document.id, document.text, self.settings.passage_chars,
+                                 self.settings.overlap_sentences))
+        if reason := limits.too_many_passages(count):
+            raise LimitExceeded(reason)
 
     # What the page shows -----------------------------------------------------------------------
 

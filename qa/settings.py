@@ -37,7 +37,8 @@ def thread_limit() -> int | None:
 
 # The code that turns files into passages: when it changes, indexes built before are rebuilt.
 TEXT_PIPELINE = ("reading/formats.py", "reading/releases.py", "reading/documents.py", "reading/chunking.py",
-                 "reading/boilerplate.py", "reading/lexical.py", "reading/entities.py", "indexing/build.py")
+                 "reading/boilerplate.py", "reading/lexical.py", "reading/entities.py", "reading/limits.py",
+                 "indexing/build.py")
 
 
 def text_pipeline_version() -> str:
@@ -58,7 +59,15 @@ class Settings:
     # Passage size in characters (about 4 characters a token in French, well under e5's 512 tokens).
     passage_chars: int = 1000
     overlap_sentences: int = 1
+    # The bounds on every parse (checked in qa/reading/limits.py): a file over one is skipped and reported.
     max_file_bytes: int = 50 * 1024 * 1024
+    max_unzipped_bytes: int = 50 * 1024 * 1024  # all members of a .docx, as they declare, once decompressed
+    max_zip_ratio: float = 100.0  # uncompressed / compressed, for members past the first megabyte (Tika, POI)
+    max_pdf_pages: int = 500
+    max_release_chars: int = 500_000  # characters of text extracted from one file (Lucene bounds a field)
+    max_release_passages: int = 1000
+    # The largest file Gradio's upload route accepts (None: max_file_bytes).
+    max_upload_bytes: int | None = None
     # Longer questions are cut here: e5 reads 512 tokens at most, and nobody types more.
     max_question_chars: int = 2000
     k: int = 5
@@ -67,15 +76,17 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        """Defaults, then QA_CORPUS / QA_INDEX / QA_MODEL / QA_BACKEND / QA_MAX_FILE_MB /
-        QA_PASSAGE_CHARS, then explicit overrides (None ignored)."""
+        """Defaults, then QA_CORPUS / QA_INDEX / QA_MODEL / QA_BACKEND / QA_PASSAGE_CHARS, the limits
+        (LIMITS below), then explicit overrides (None ignored)."""
         values = {}
         for name, var in (("corpus", "QA_CORPUS"), ("index", "QA_INDEX"),
                           ("model", "QA_MODEL"), ("backend", "QA_BACKEND")):
             if os.environ.get(var):
                 values[name] = os.environ[var]
-        if os.environ.get("QA_MAX_FILE_MB"):
-            values["max_file_bytes"] = int(_number("QA_MAX_FILE_MB", 0.001, 100_000) * 1024 * 1024)
+        for name, (var, low, high, scale) in LIMITS.items():
+            if os.environ.get(var, "").strip():
+                value = _number(var, low, high) * scale
+                values[name] = value if name == "max_zip_ratio" else int(value)
         if os.environ.get("QA_PASSAGE_CHARS"):
             values["passage_chars"] = int(_number("QA_PASSAGE_CHARS", MIN_PASSAGE_CHARS, MAX_PASSAGE_CHARS))
         values.update({key: value for key, value in overrides.items() if value is not None})
@@ -85,6 +96,25 @@ class Settings:
         return replace(cls(), **values)
 
     def chunking(self) -> dict:
-        """The parameters passages depend on; recorded in the manifest."""
+        """The parameters passages depend on, and the limits deciding which files are read; recorded
+        in the manifest (a file skipped under a lower limit is read again when the limit is raised)."""
         return {"passage_chars": self.passage_chars, "overlap_sentences": self.overlap_sentences,
-                "pipeline": text_pipeline_version()}
+                "pipeline": text_pipeline_version(),
+                "limits": {name: getattr(self, name) for name in LIMITS if name != "max_upload_bytes"}}
+
+    @property
+    def upload_bytes(self) -> int:
+        return self.max_upload_bytes or self.max_file_bytes
+
+
+MB = 1024 * 1024
+# Setting → (environment variable, lowest, highest, unit): the limits a user may set.
+LIMITS = {
+    "max_file_bytes": ("QA_MAX_FILE_MB", 0.001, 100_000, MB),
+    "max_unzipped_bytes": ("QA_MAX_UNZIPPED_MB", 0.001, 100_000, MB),
+    "max_zip_ratio": ("QA_MAX_ZIP_RATIO", 1, 1_000_000, 1),
+    "max_pdf_pages": ("QA_MAX_PDF_PAGES", 1, 1_000_000, 1),
+    "max_release_chars": ("QA_MAX_CHARS", 1000, 1_000_000_000, 1),
+    "max_release_passages": ("QA_MAX_PASSAGES", 1, 10_000_000, 1),
+    "max_upload_bytes": ("QA_MAX_UPLOAD_MB", 0.001, 100_000, MB),
+}

@@ -51,12 +51,18 @@ def test_batch_echoes_ids_in_order(seed_index, seed_settings, tmp_path):
     assert answers[2]["answer"] is None and answers[2]["citations"] == []
 
 
-def test_batch_from_stdin_and_bad_line(seed_index, seed_settings):
+def test_batch_from_stdin_and_bad_lines(seed_index, seed_settings):
+    """A bad line is reported with its number on stderr, and the batch goes on; the exit code says
+    that some lines were not answered."""
     run = qa("ask", "--batch", "-", "--json", "--index", str(seed_settings.index),
-             stdin='{"id": 1, "q": "Où se trouve l\'hôtel Azalaï ?"}\nnot json\n')
+             stdin='{"id": 1, "q": "Où se trouve l\'hôtel Azalaï ?"}\nnot json\n{"id": 3, "q": 123}\n'
+                   '{"id": 4, "q": "Combien d\'États membres compte l\'OIM ?", "k": 2}\n["q"]\n')
     assert run.returncode == 1
-    assert json.loads(run.stdout.splitlines()[0])["id"] == 1
-    assert "ligne 2" in run.stderr and "Traceback" not in run.stderr
+    assert [json.loads(line)["id"] for line in run.stdout.splitlines()] == [1, 4]
+    errors = run.stderr.splitlines()
+    assert [line.split(" : ")[0] for line in errors] == ["Erreur", "Erreur", "Erreur"]
+    assert ["ligne 2" in errors[0], "ligne 3" in errors[1], "ligne 5" in errors[2]] == [True, True, True]
+    assert "Traceback" not in run.stderr
 
 
 def test_index_summary_and_up_to_date(tmp_path):
@@ -149,3 +155,80 @@ def test_eval_reports_conversations_with_and_without_history(seed_index, seed_se
     assert metrics["follow_ups_understood"] == 1
     table = qa("eval", str(path), "--index", str(seed_settings.index))
     assert "avec l'historique" in table.stdout and "sans l'historique" in table.stdout
+
+
+def seed_copy(seed_settings, tmp_path):
+    index = tmp_path / "index"
+    shutil.copytree(seed_settings.index, index)
+    return index
+
+
+def live(index) -> str:
+    return (index / "CURRENT").read_text()
+
+
+def still_serves(index, e5) -> bool:
+    """The index answers as before (opened here, with the session's encoder)."""
+    from qa.answering.assistant import Assistant
+    answer = Assistant.open(index, encoder=e5).ask("Qui a présidé la cérémonie de Ségou ?")
+    return "Abdoulaye MAIGA" in answer.sentence.text
+
+
+def test_a_missing_corpus_is_an_error_and_the_index_is_untouched(seed_index, seed_settings, tmp_path, e5):
+    index = seed_copy(seed_settings, tmp_path)
+    before = live(index)
+    run = qa("index", "--rebuild", "--corpus", str(tmp_path / "pas-de-corpus"), "--index", str(index))
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.startswith(f"Erreur : Le dossier du corpus « {tmp_path / 'pas-de-corpus'} » n'existe pas")
+    assert "l'index n'a pas été modifié" in run.stderr
+    assert live(index) == before and still_serves(index, e5)
+
+
+def test_a_corrupt_current_is_named_and_plain_index_repairs_it(seed_index, seed_settings, tmp_path, e5):
+    index = seed_copy(seed_settings, tmp_path)
+    (index / "CURRENT").write_bytes(bytes(range(256)) * 4)
+    ask = qa("ask", "Qui a présidé la cérémonie de Ségou ?", "--index", str(index))
+    assert ask.returncode == 1 and "Traceback" not in ask.stderr
+    assert f"L'index « {index / 'CURRENT'} » est illisible" in ask.stderr
+    assert "python -m qa index" in ask.stderr
+    repair = qa("index", "--corpus", str(seed_settings.corpus), "--index", str(index))
+    assert repair.returncode == 0, repair.stderr
+    assert "Index construit : 2 documents" in repair.stdout
+    assert "note : l'index précédent est illisible ou endommagé : il est reconstruit entièrement" in repair.stdout
+    assert still_serves(index, e5)
+
+
+def test_a_corrupt_build_is_not_up_to_date_and_plain_index_repairs_it(seed_index, seed_settings, tmp_path):
+    index = seed_copy(seed_settings, tmp_path)
+    build = index / "builds" / live(index).strip()
+    terms = build / "terms.jsonl"
+    terms.write_bytes(terms.read_bytes()[::-1])  # same size, other bytes
+    repair = qa("index", "--corpus", str(seed_settings.corpus), "--index", str(index))
+    assert repair.returncode == 0, repair.stderr
+    assert "Index à jour" not in repair.stdout and "Index construit : 2 documents" in repair.stdout
+    again = qa("index", "--corpus", str(seed_settings.corpus), "--index", str(index))
+    assert again.returncode == 0 and "Index à jour" in again.stdout
+
+
+@pytest.mark.parametrize("command", [["ask", "--batch"], ["eval"]])
+def test_a_missing_question_file_is_a_sentence(seed_index, seed_settings, tmp_path, command):
+    missing = tmp_path / "questions.jsonl"
+    run = qa(*command, str(missing), "--index", str(seed_settings.index))
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.strip() == f"Erreur : « {missing} » : introuvable (not found)."
+
+
+def test_a_read_only_index_folder_is_a_sentence_and_keeps_serving(seed_index, seed_settings, tmp_path, e5):
+    index = seed_copy(seed_settings, tmp_path)
+    (index / ".lock").touch()
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "-R", "+i", str(index)]).returncode != 0:
+        pytest.skip("cannot make a folder read-only for root here (chattr +i)")
+    try:
+        run = qa("index", "--rebuild", "--corpus", str(seed_settings.corpus), "--index", str(index))
+        serves = still_serves(index, e5)
+    finally:
+        subprocess.run(["chattr", "-R", "-i", str(index)], check=True)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.strip() == (f"Erreur : « {index / '.lock'} » : opération non permise : vérifiez les droits "
+                                  f"sur ce fichier ou ce dossier (operation not permitted).")
+    assert serves

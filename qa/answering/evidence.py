@@ -31,7 +31,8 @@ from .search import Hit
 MODEL_PATH = Path(__file__).with_name("evidence_model.json")
 FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", "context_coverage",
             "passage_coverage", "passage_score", "passage_reciprocal_rank", "passage_dense", "type_new",
-            "type_held", "type_missing", "type_unit", "type_person", "untyped", "headline", "lede", "lede_typed", "dateline",
+            "type_held", "type_missing", "type_unit", "type_person", "untyped", "neighbour_coverage",
+            "new_in_context", "headline", "lede", "lede_typed", "dateline",
             "after_body", "length", "short")
 # A question term missing from a sentence counts this much when the sentence spells it nearly alike.
 FUZZY_CREDIT = 0.8
@@ -169,13 +170,25 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
 
     passage_coverage = [_coverage(weighted, total, found, near) for found in passage_terms]
     coverages, contexts = [], []
+    headers: dict[str, set[str]] = {}
     for position, start, end, sentence_terms, _, _ in raw:
         document = index.documents[hits[position].passage.doc_id]
+        if document.id not in headers:
+            headers[document.id] = set(terms(document.title or "")) | set(terms(document.place or ""))
         present = set(sentence_terms)
         coverages.append(_coverage(weighted, total, present, near))
-        context = present | set(terms(document.title or "")) | set(terms(document.place or ""))
-        contexts.append(_coverage(weighted, total, context, near))
+        contexts.append(_coverage(weighted, total, present | headers[document.id], near))
     best_dense, best_coverage = float(dense.max()), max(coverages)
+    # The sentence before or after, in the same release: an answer often follows the sentence
+    # that sets out what the question is about.
+    at = {(hits[row[0]].passage.doc_id, row[1]): i for i, row in enumerate(raw)}
+    ends = {(hits[row[0]].passage.doc_id, row[2]): i for i, row in enumerate(raw)}
+    neighbours = []
+    for position, start, end, *_ in raw:
+        doc_id = hits[position].passage.doc_id
+        found = [coverages[j] for j in (ends.get((doc_id, start - 1)), ends.get((doc_id, start - 2)),
+                                        at.get((doc_id, end + 1)), at.get((doc_id, end + 2))) if j is not None]
+        neighbours.append(max(found, default=0.0))
     top_score = hits[0].score or 1.0
 
     out = []
@@ -195,7 +208,8 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             coverages[i], coverages[i] - best_coverage, contexts[i], passage_coverage[position],
             hit.score / top_score, 1.0 / (position + 1), float(hit.dense or 0.0),
             float(held.new), float(held.held and not held.new), float(kind is not None and not held.held),
-            float(held.unit), float(held.person), float(kind is None),
+            float(held.unit), float(held.person), float(kind is None), neighbours[i],
+            float(held.new) * max(contexts[i], neighbours[i]),
             float(headline), float(lede), float(lede and kind is not None), float(bool(_DATELINE.match(text))),
             float(after_body), math.log(1 + len(text)) / 6, float(len(text) < 50),
         )

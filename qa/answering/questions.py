@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..reading.lexical import fold
 
@@ -28,7 +29,7 @@ _ASKS = {
     "date": r"\bquand\b|\bwhen\b|\bquel(?:le)? (?:jour|date|annee|mois|periode)\b|\ben quelle annee\b|"
             r"\bdepuis quand\b|\bwhat (?:day|date|year|month)\b|\bwhich (?:day|date|year|month)\b|\ba quelle date\b",
     "place": r"^(?:et )?(?:d')?ou\b|\bd'ou\b|\bjusqu'ou\b|\bpar ou\b|\bwhere\b|\bdans quel(?:le)?s? (?:ville|region|pays|localite|"
-             r"quartier|lieu|site|centre|camp|commune|cercle|departement|prefecture)\b|\bquel(?:le)?s? "
+             r"quartier|lieu|site|centre|camp|commune|cercle|departement|prefecture|batiment|salle|hotel|stade|ecole|localites)\b|\bquel(?:le)?s? "
              r"(?:ville|region|localite|lieu|site|commune)\b|\bdepuis quel(?:le)? (?:ville|pays|localite|lieu)\b|"
              r"\bvers quel(?:le)?\b|\bfrom (?:which|what) (?:city|town|country|place)\b|\bin which (?:city|town|"
              r"region|country)\b|\bwhich (?:city|town|region|place)\b",
@@ -37,6 +38,7 @@ _ASKS = {
 _ASKS = {kind: re.compile(pattern) for kind, pattern in _ASKS.items()}
 
 
+@lru_cache(maxsize=65536)  # the same candidate sentences come back question after question
 def _folded(text: str) -> str:
     return fold(text).replace("’", "'").replace("`", "'")
 

@@ -73,9 +73,15 @@ def citation_html(citation: Citation, document: Document | None = None) -> str:
     return card + "</div>"
 
 
-def answer_html(answer: Answer, documents: dict[str, Document] | None = None) -> str:
-    """The chat bubble: how a follow-up was understood, the answer with its [n] markers, then the
-    citations that support it (under « Passages peut-être utiles » when the assistant abstains)."""
+# Cards shown at once under an answer; the others wait behind « Autres passages (n) ».
+SHOWN = 3
+
+
+def answer_html(answer: Answer, documents: dict[str, Document] | None = None, floor: float = 0.0) -> str:
+    """The chat bubble: how a follow-up was understood, the answer with its [n] markers, then up to
+    three cards (the answer's own passage first), the others folded; a card under the confidence
+    floor is not shown as a source. When the assistant abstains the closest passages come under a
+    heading that says they only come close."""
     documents = documents or {}
     # A follow-up says how it was understood, so a misreading is seen (and can be asked again alone).
     understood = (f'<p class="understood"><i>Compris : {inert(answer.understood_as)}</i></p>'
@@ -85,14 +91,21 @@ def answer_html(answer: Answer, documents: dict[str, Document] | None = None) ->
     parts = [understood] if understood else []
     if answer.truncated:
         parts.append(f"<p><i>{inert(answer.message.split(chr(10))[0])}</i></p>")
+    citations = answer.citations
     if answer.abstained:
         parts.append("<p>Je n'ai trouvé aucun passage qui réponde à cette question.</p>")
-        heading = "Passages peut-être utiles (seulement proches de la question, sans y répondre sûrement)"
+        heading = "Passages seulement proches de la question (ils n'y répondent pas sûrement)"
     else:
-        markers = " ".join(f"[{c.rank}]" for c in answer.citations if c.doc_id == answer.sentence.doc_id
+        citations = [c for i, c in enumerate(citations) if i == 0 or c.confidence >= floor]
+        markers = " ".join(f"[{c.rank}]" for c in citations if c.doc_id == answer.sentence.doc_id
                            and c.start <= answer.sentence.start and answer.sentence.end <= c.end)
-        parts.append(f'<p class="answer">{inert(answer.sentence.text)} <b>{markers}</b></p>')
+        parts.append(f'<p class="answer">{inert(answer.sentence.text)} <b>{markers}</b> '
+                     f'<span class="confidence">(confiance {confidence_label(answer.confidence)})</span></p>')
         heading = "Sources"
     parts.append(f"<p><b>{heading}</b></p>")
-    parts.extend(citation_html(c, documents.get(c.doc_id)) for c in answer.citations)
+    parts.extend(citation_html(c, documents.get(c.doc_id)) for c in citations[:SHOWN])
+    if len(citations) > SHOWN:
+        parts.append(f'<details class="more-citations"><summary>Autres passages ({len(citations) - SHOWN})</summary>'
+                     + "\n".join(citation_html(c, documents.get(c.doc_id)) for c in citations[SHOWN:])
+                     + "</details>")
     return "\n".join(parts)

@@ -7,22 +7,29 @@ terminal, then the chat is served at http://127.0.0.1:7860 (GRADIO_SERVER_NAME a
 GRADIO_SERVER_PORT are honoured when --host and --port are not given). Releases added from the
 « Ajouter des documents » tab, or copied into the corpus and taken in with « Réindexer », are
 indexed incrementally and answered at once, without a restart.
+
+Who may add documents and reindex is decided by the service (qa/access.py) from the address the
+server listens on and QA_EDITOR_PASSWORD; the page only asks for the password once per session
+and passes it along. Named API endpoints: /ask (anyone), /upload and /reindex (editors).
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
 import gradio as gr
+from gradio import FileData
 
+from ..access import OPERATOR, Access
 from ..answering.conversation import cited
 from ..answering.search import Filter
 from ..errors import QAError
 from ..reading.formats import FORMATS
 from ..service import NOTHING_INDEXED, Service, terminal_progress
-from ..settings import Settings
+from ..settings import MB, Settings
 from .display import answer_html, inert
 
 TITLE = "Communiqués de presse de l'OIM : questions et sources"
@@ -80,8 +87,60 @@ def _date_bound(value: str | None) -> str | None:
         raise gr.Error(f"Date invalide « {value} » : écrivez-la AAAA-MM-JJ, par exemple 2024-12-19.") from None
 
 
+def upload_folder() -> Path:
+    """Where Gradio keeps the files its upload route received."""
+    from gradio.utils import get_upload_folder
+    return Path(get_upload_folder()).resolve()
+
+
+def discard_uploads(paths) -> None:
+    """Delete Gradio's temporary copies of uploaded files, once stored in the corpus or refused
+    (only files inside Gradio's upload folder, with the folder Gradio made for each)."""
+    folder = upload_folder()
+    for path in paths:
+        try:
+            path = Path(path).resolve()
+        except (OSError, TypeError, ValueError):
+            continue
+        if path == folder or not path.is_relative_to(folder):
+            continue
+        path.unlink(missing_ok=True)
+        if path.parent != folder:
+            try:
+                path.parent.rmdir()
+            except OSError:
+                pass
+
+
+def sent_files(files) -> list[tuple[Path, str]]:
+    """(path, name as sent) for the files given to /upload, which must be files Gradio's upload
+    route received: a path anywhere else (/etc/passwd) is refused."""
+    if not isinstance(files, list):
+        raise QAError("Attendu une liste de fichiers (expected a list of files).")
+    folder, sent = upload_folder(), []
+    for item in files:
+        path = item.get("path") if isinstance(item, dict) else getattr(item, "path", item)
+        if not isinstance(path, (str, Path)):
+            raise QAError("Fichier mal formé : attendu un fichier envoyé avec handle_file (malformed file).")
+        resolved = Path(path).resolve()
+        if resolved == folder or not resolved.is_relative_to(folder):
+            raise QAError(f"« {Path(path).name} » n'a pas été reçu par l'envoi de fichiers de l'application : "
+                          f"envoyez-le avec gradio_client.handle_file (file not uploaded to this app).")
+        name = (item.get("orig_name") if isinstance(item, dict) else getattr(item, "orig_name", None)) \
+            or resolved.name
+        sent.append((resolved, str(name)))
+    return sent
+
+
+def _paths(files) -> list:
+    if not isinstance(files, list):
+        return []
+    return [item.get("path") if isinstance(item, dict) else getattr(item, "path", item) for item in files]
+
+
 def build_ui(service: Service) -> gr.Blocks:
     """The Blocks app; nothing is loaded until the first question."""
+    access = service.access
 
     def respond(question: str, history: list, turns: list, k: float, sources: list[str], date_from: str,
                 date_to: str, alone: bool = False):
@@ -94,7 +153,8 @@ def build_ui(service: Service) -> gr.Blocks:
         reply: dict = {"role": "assistant"}
         try:
             answer = service.ask(question, k=int(k), where=where, history=turns)
-            reply["content"] = answer_html(answer, service.documents_of(answer))
+            reply["content"] = answer_html(answer, service.documents_of(answer),
+                                           floor=service.assistant().model.floor)
             if answer.understood_as:
                 reply["options"] = [{"label": ASK_ALONE, "value": question}]
             if question:
@@ -123,23 +183,59 @@ def build_ui(service: Service) -> gr.Blocks:
         rows = service.releases()
         return (service.status(), gr.update(choices=sorted(row[3] for row in rows)), rows, service.report())
 
-    def reindex(progress=gr.Progress()):
+    def sign_in(password: str):
+        """Check the editor password once; the session keeps it (server side) for its edits."""
         try:
-            service.reindex(_progress_callback(progress))
+            service.access.check(password or "")
+        except QAError as error:
+            raise gr.Error(str(error)) from None
+        return password, "", "Mot de passe accepté : vous êtes éditeur pour cette session (signed in as an editor)."
+
+    def reindex_from_page(credential, progress=gr.Progress()):
+        try:
+            service.reindex(_progress_callback(progress), credential=credential)
         except QAError as error:
             raise gr.Error(str(error)) from None
         return refreshed()
 
-    def upload(files, progress=gr.Progress()):
+    def upload_from_page(files, credential, progress=gr.Progress()):
         if not files:
             raise gr.Error("Choisissez d'abord un ou plusieurs fichiers.")
         try:
-            service.add_files([(Path(path), Path(path).name) for path in files], _progress_callback(progress))
+            service.add_files([(Path(path), Path(path).name) for path in files], _progress_callback(progress),
+                              credential=credential)
         except QAError as error:
             raise gr.Error(str(error)) from None
+        finally:
+            discard_uploads(files)
         return (*refreshed(), None)
 
-    with gr.Blocks(title=TITLE) as demo:
+    def upload_api(files: list[FileData], password: str = "") -> dict:
+        """Editors: add files to the corpus and index them. Returns one line per file (ajouté,
+        renommé, déjà présent, refusé and why) and the build report. (A replace-or-keep-both
+        choice would come as a third parameter, defaulting to keep both, as today.)"""
+        try:
+            service.access.check(password)
+            sent = sent_files(files)
+            if not sent:
+                raise QAError("Aucun fichier reçu (no file received).")
+            received = service.add_files(sent, credential=password)
+        except QAError as error:
+            raise gr.Error(str(error)) from None
+        finally:
+            discard_uploads(_paths(files))
+        return {"files": [{"name": r.name, "status": r.status, "source": r.source, "reason": r.reason}
+                          for r in received],
+                "report": service.report()}
+
+    def reindex_api(password: str = "") -> str:
+        """Editors: take in the files changed in the corpus folder; returns the build report."""
+        try:
+            return service.reindex(credential=password).summary()
+        except QAError as error:
+            raise gr.Error(str(error)) from None
+
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"# {TITLE}\n{INTRO}")
         status = gr.Markdown(service.status(), elem_id="status")
         with gr.Tabs():
@@ -161,17 +257,27 @@ def build_ui(service: Service) -> gr.Blocks:
                 gr.Examples(EXAMPLES, inputs=question, label="Exemples de questions")
                 clear = gr.Button("Effacer la conversation", variant="secondary")
             with gr.Tab("Ajouter des documents", id="upload"):
+                gr.Markdown(access.notice(), elem_id="access")
+                with gr.Row(visible=access.needs_password):
+                    password = gr.Textbox(label="Mot de passe d'éditeur", type="password", scale=4,
+                                          elem_id="editor-password")
+                    sign_in_button = gr.Button("Se connecter", scale=1, elem_id="sign-in")
+                signed_in = gr.Markdown("", elem_id="signed-in")
                 gr.Markdown(f"Formats acceptés : {', '.join(FORMATS)} ; au plus "
-                            f"{service.settings.max_file_bytes / 1e6:g} Mo par fichier. Un fichier au nom déjà pris "
-                            f"est enregistré sous un autre nom, jamais écrasé.")
+                            f"{service.settings.upload_bytes / MB:g} Mo par fichier. Un fichier au nom déjà pris "
+                            f"est enregistré sous un autre nom, jamais écrasé ; un fichier illisible est refusé "
+                            f"sans être enregistré.", visible=not access.read_only)
                 files = gr.File(label="Communiqués", file_count="multiple", file_types=list(FORMATS),
-                                type="filepath", elem_id="upload-files")
-                add = gr.Button("Ajouter et indexer", variant="primary", elem_id="add")
+                                type="filepath", elem_id="upload-files", visible=not access.read_only)
+                add = gr.Button("Ajouter et indexer", variant="primary", elem_id="add", visible=not access.read_only)
             with gr.Tab("Sources", id="sources"):
                 table = gr.Dataframe(headers=["Titre", "Date", "Lieu", "Fichier", "Passages"],
                                      value=[], interactive=False, wrap=True, label="Communiqués indexés")
-                reindex_button = gr.Button("Réindexer", elem_id="reindex")
-                gr.Markdown("« Réindexer » prend en compte les fichiers copiés à la main dans le dossier du corpus.")
+                reindex_button = gr.Button("Réindexer", elem_id="reindex", visible=not access.read_only)
+                gr.Markdown("« Réindexer » prend en compte les fichiers copiés à la main dans le dossier du corpus.",
+                            visible=not access.read_only)
+        # The editor password of this session, once accepted (kept on the server, never sent back).
+        editor = gr.State(None)
         report = gr.Textbox(label="Dernière indexation", lines=8, interactive=False, elem_id="report")
 
         inputs = [question, chat, turns, k, releases, date_from, date_to]
@@ -182,28 +288,44 @@ def build_ui(service: Service) -> gr.Blocks:
         clear.click(lambda: ([], []), None, [chat, turns], api_visibility="private")
         chat.clear(lambda: [], None, turns, api_visibility="private")
         outputs = [status, releases, table, report]
-        reindex_button.click(reindex, None, outputs, api_visibility="private")
-        add.click(upload, files, [*outputs, files], api_visibility="private")
+        reindex_button.click(reindex_from_page, editor, outputs, api_visibility="private")
+        add.click(upload_from_page, [files, editor], [*outputs, files], api_visibility="private")
+        sign_in_button.click(sign_in, password, [editor, password, signed_in], api_visibility="private")
+        password.submit(sign_in, password, [editor, password, signed_in], api_visibility="private")
         demo.load(refreshed, None, outputs, api_visibility="private")
         gr.api(ask, api_name="ask")
+        gr.api(upload_api, api_name="upload")
+        gr.api(reindex_api, api_name="reindex")
+    return demo
+
+
+def serve(service: Service, host: str | None = None, port: int | None = None, block: bool = True) -> gr.Blocks:
+    """Launch the page of a service. Gradio's upload route takes files from anyone who reaches the
+    port, so it is bounded: the upload limit (QA_MAX_UPLOAD_MB, default the file limit), and a
+    read-only app accepts no upload at all."""
+    demo = build_ui(service)
+    demo.queue(default_concurrency_limit=4)
+    max_file_size = 1 if service.access.read_only else service.settings.upload_bytes
+    demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, theme=gr.themes.Soft(),
+                css=CSS, js=JS, max_file_size=max_file_size, quiet=not block)
     return demo
 
 
 def main(settings: Settings | None = None, host: str | None = None, port: int | None = None,
-         block: bool = True) -> int:
-    """Bring the index up to date with the corpus, then serve the chat."""
-    service = Service(settings or Settings.from_env())
+         block: bool = True, access: Access | None = None) -> int:
+    """Bring the index up to date with the corpus, then serve the chat. Who may edit follows the
+    address served on (`host`) and QA_EDITOR_PASSWORD, unless `access` says otherwise."""
+    shared = os.environ.get("GRADIO_SHARE", "").lower() == "true"  # a public link to a loopback server
+    service = Service(settings or Settings.from_env(), access=access or Access.for_server(host, shared=shared))
     try:
-        report = service.update(progress=terminal_progress)
+        report = service.update(progress=terminal_progress, credential=OPERATOR)
     except QAError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 1
     if report is not None:
         print(report.summary())
-    demo = build_ui(service)
-    demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, theme=gr.themes.Soft(),
-                css=CSS, js=JS)
+    print(service.access.notice(), file=sys.stderr)
+    serve(service, host, port, block)
     return 0
 
 

@@ -20,8 +20,9 @@ from ..reading.boilerplate import Analysis, analyse, repeated_sentences
 from ..reading.chunking import Passage, passages as cut_passages, sentence_spans
 from ..reading.entities import entities
 from ..reading.documents import Document, Skipped, file_digest, list_corpus, read_corpus
+from ..reading.limits import Limits
 from .embedding import Encoder, EncoderInfo
-from ..errors import QAError
+from ..errors import IndexCorruptError, IndexMissingError, QAError
 from ..reading.lexical import terms
 from ..settings import Settings
 
@@ -133,7 +134,12 @@ def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.S
     try:
         previous = store.load(settings.index, encoder.info)
     except QAError as error:
-        if store.read_manifest(settings.index) is not None:
+        manifest = store.read_manifest(settings.index)
+        if isinstance(error, IndexCorruptError) and (manifest or {}).get("format_version", store.FORMAT_VERSION) \
+                == store.FORMAT_VERSION:
+            notes.append("l'index précédent est illisible ou endommagé : il est reconstruit entièrement "
+                         "(the previous index was damaged: rebuilt from the corpus)")
+        elif not isinstance(error, IndexMissingError):
             notes.append("l'index précédent (autre format, autre encodeur ou fichier endommagé) n'est pas "
                          "réutilisé : tout est recalculé")
         return None
@@ -173,14 +179,21 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         # vectors are reused whenever the text they embed is the same.
         same_pipeline = previous is not None and previous.manifest.get("chunking") == settings.chunking()
         known = previous.documents if same_pipeline else {}
-        documents, skipped = read_corpus(settings.corpus, settings.max_file_bytes,
-                                         known={d.source: d for d in known.values()})
+        limits = Limits.of(settings)
+        documents, skipped = read_corpus(settings.corpus, limits, known={d.source: d for d in known.values()})
         if progress:
             progress("lecture", len(documents), len(documents) + len(skipped))
 
         known_analyses = store.load_analyses(previous) if same_pipeline else {}
-        all_passages, texts, analyses = cut_corpus(
-            documents, settings, {sha: Analysis.from_row(row) for sha, row in known_analyses.items()})
+        known_analyses = {sha: Analysis.from_row(row) for sha, row in known_analyses.items()}
+        all_passages, texts, analyses = cut_corpus(documents, settings, known_analyses)
+        counts = Counter(passage.doc_id for passage in all_passages)
+        too_long = {d.id: reason for d in documents if (reason := limits.too_many_passages(counts[d.id]))}
+        if too_long:  # skipped, and the corpus cut again without them (their repeated text goes elsewhere)
+            skipped += [Skipped(d.source, too_long[d.id], d.sha256) for d in documents if d.id in too_long]
+            documents = [d for d in documents if d.id not in too_long]
+            all_passages, texts, analyses = cut_corpus(
+                documents, settings, {**known_analyses, **{a.sha256: a for a in analyses}})
 
         vectors = np.empty((len(texts), encoder.info.dim), dtype=np.float32)
         keys = [passage_key(text) for text in texts]

@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections import Counter
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from ..reading.documents import Document, Skipped
 from .embedding import EncoderInfo
 from ..reading.lexical import LexicalIndex
 from ..settings import thread_limit
-from ..errors import EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
+from ..errors import BuildRunningError, EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
 
 FORMAT_VERSION = 5
 # Exact search up to this many passages; above it an HNSW graph (see benchmarks/speed.py for the
@@ -94,21 +95,55 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+_BUILD_NAME = re.compile(r"\d{8}T\d{6}\d*Z")
+
+
 def current_build(index_dir: Path) -> Path | None:
+    """The live build's folder, None when there is none; a CURRENT that does not name a build
+    (garbage, a path) is IndexCorruptError, whose message says how to rebuild."""
     pointer = index_dir / "CURRENT"
     if not pointer.is_file():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    return index_dir / "builds" / name if name else None
+    raw = pointer.read_bytes()[:200]
+    try:
+        name = raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        name = None
+    if name == "":
+        return None
+    if name is None or not _BUILD_NAME.fullmatch(name):
+        raise IndexCorruptError(pointer, "ne nomme pas une construction (does not name a build)")
+    return index_dir / "builds" / name
 
 
 def read_manifest(index_dir: Path) -> dict | None:
     """The live build's manifest, or None when there is no readable one."""
-    build = current_build(index_dir)
     try:
+        build = current_build(index_dir)
         return json.loads((build / "manifest.json").read_text(encoding="utf-8")) if build else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, QAError):
         return None
+
+
+def verify(index_dir: Path) -> None:
+    """Check that the live build is whole: CURRENT names it, its manifest reads and every file it
+    lists has the checksum recorded at build time. Raises IndexMissingError or IndexCorruptError."""
+    build = current_build(index_dir)
+    if build is None or not (build / "manifest.json").is_file():
+        raise IndexMissingError(index_dir)
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        checksums = manifest["checksums"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise IndexCorruptError(build / "manifest.json", error) from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexCorruptError(build, f"format {manifest.get('format_version')} ≠ {FORMAT_VERSION}")
+    for name in sorted(set(DATA_FILES) | set(checksums)):
+        path = build / name
+        if not path.is_file():
+            raise IndexCorruptError(path, "fichier manquant (missing file)")
+        if _sha256(path) != checksums.get(name):
+            raise IndexCorruptError(path, "somme de contrôle incorrecte (checksum mismatch)")
 
 
 @contextmanager
@@ -119,8 +154,7 @@ def build_lock(index_dir: Path):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise QAError(f"Une indexation de « {index_dir} » est déjà en cours ; réessayez quand elle sera "
-                          f"terminée (another build of this index is running).") from None
+            raise BuildRunningError(index_dir) from None
         yield
 
 

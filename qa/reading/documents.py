@@ -1,5 +1,10 @@
 """Reading the files of a corpus into Documents; a file that cannot be read is reported, never fatal.
 
+The corpus is what is inside the corpus folder: only regular files whose real path stays inside it
+are read (a link to a file inside is fine). Named pipes, sockets, devices and links leading out are
+skipped before a byte is read, each with its reason, and every read is bounded (qa/reading/limits.py).
+A file name that is not UTF-8 is indexed under a readable, escaped name (`caf\\xe9.txt`).
+
 Metadata a person gives wins over what is extracted: a sidecar `release.json` beside
 `release.pdf` (or front matter in a `.md`) may set title, date, place and url.
 """
@@ -8,11 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import CorpusMissingError
 from .formats import FORMATS, METADATA_KEYS, UnreadableFile, extract
+from .limits import SIDECAR_BYTES, LimitExceeded, Limits, check_size
 from .releases import normalise, read_release
 
 
@@ -42,10 +50,12 @@ class Skipped:
 
 @dataclass(frozen=True, slots=True)
 class CorpusFile:
-    source: str
+    source: str  # path relative to the corpus, readable (see readable_name)
     path: Path
-    ignored: str | None = None  # why the file is not read at all (hidden, editor backup…)
+    ignored: str | None = None  # why the file is not read at all (hidden, editor backup, FIFO, outside link…)
     sidecar: Path | None = None  # its metadata file
+    target: Path | None = None  # for a link, the real file inside the corpus it leads to
+    root: Path | None = None  # the corpus folder's real path (a sidecar must not lead out of it either)
 
 
 def ignored_reason(name: str) -> str | None:
@@ -56,56 +66,154 @@ def ignored_reason(name: str) -> str | None:
     return None
 
 
+OUTSIDE = "lien qui sort du dossier du corpus : non lu (link leading outside the corpus: not read)"
+BROKEN_LINK = "lien illisible : cible absente ou boucle de liens (unreadable link: missing target or loop)"
+
+
+def kind_reason(mode: int) -> str | None:
+    """Why a file of this kind is never read (None for a regular file): reading a FIFO waits forever,
+    a device never ends."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "tube nommé (FIFO), pas un fichier ordinaire : non lu (named pipe, not a regular file: not read)"
+    if stat.S_ISSOCK(mode):
+        return "socket, pas un fichier ordinaire : non lu (socket, not a regular file: not read)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "périphérique, pas un fichier ordinaire : non lu (device, not a regular file: not read)"
+    if stat.S_ISDIR(mode):
+        return "dossier, pas un fichier : non lu (folder, not a file: not read)"
+    return "pas un fichier ordinaire : non lu (not a regular file: not read)"
+
+
+def entry_reason(path: Path, root: Path) -> tuple[str | None, Path | None]:
+    """Why a corpus entry is not read, decided from its metadata alone (no byte read, nothing
+    opened), and for a link the real file it leads to. `root` is the corpus's real path."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None, None  # gone since it was listed: reading it will say so
+    if not stat.S_ISLNK(info.st_mode):
+        return kind_reason(info.st_mode), None
+    try:
+        target = Path(os.path.realpath(path, strict=True))
+        info = os.stat(target)
+    except (OSError, RuntimeError):
+        return BROKEN_LINK, None
+    if not target.is_relative_to(root):
+        return OUTSIDE, None
+    return kind_reason(info.st_mode), target
+
+
+# Characters that would make a name unreadable or misleading where it is shown: controls (a line
+# break would forge a report line) and bidirectional overrides (« txt.exe » shown as « exe.txt »).
+_HIDDEN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def readable_name(name: str) -> str:
+    """A file name as text anyone can read and JSON can hold: bytes that are not UTF-8 (which
+    os.walk gives as surrogate escapes) written as \\xNN, invisible controls as \\xNN or \\uNNNN."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return _HIDDEN_CHARACTERS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x80
+                                  else f"\\u{ord(m.group()):04x}", text)
+
+
 def list_corpus(corpus: Path) -> list[CorpusFile]:
     """Files of the corpus, sorted; links to folders are not followed; sidecar .json files are
-    attached to the document they describe rather than listed."""
+    attached to the document they describe rather than listed. A missing or unlistable corpus
+    folder is an error, never an empty corpus (which would empty the index); a subfolder that
+    cannot be listed is reported."""
     if not corpus.is_dir():
-        return []
-    found = []
-    for root, dirs, files in os.walk(corpus, followlinks=False):
+        raise CorpusMissingError(corpus)
+    root = corpus.resolve()
+    found, unlisted = [], []
+
+    def unlistable(error: OSError) -> None:
+        if Path(error.filename or "") == corpus:
+            raise error  # nothing is known of the corpus: nothing may be removed from the index
+        unlisted.append(Path(error.filename))
+
+    for folder, dirs, files in os.walk(corpus, followlinks=False, onerror=unlistable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         names = set(files)
         for name in sorted(files):
-            path = Path(root) / name
-            source = path.relative_to(corpus).as_posix()
+            path = Path(folder) / name
+            source = readable_name(path.relative_to(corpus).as_posix())
             if name.lower().endswith(".json") and any(
                     name[:-5] + ext in names for ext in FORMATS) and not name.startswith("."):
                 continue  # metadata of a document
             sidecar = path.with_suffix(".json") if path.with_suffix(".json").name in names else None
-            found.append(CorpusFile(source, path, ignored_reason(name), sidecar))
+            ignored, target = (ignored_reason(name), None)
+            if ignored is None:
+                ignored, target = entry_reason(path, root)
+            found.append(CorpusFile(source, path, ignored, sidecar, target, root))
+    for folder in unlisted:
+        found.append(CorpusFile(readable_name(folder.relative_to(corpus).as_posix()) + "/", folder,
+                                "dossier illisible : ses fichiers ne sont pas lus (unreadable folder)", root=root))
     return found
+
+
+def read_bounded(path: Path, max_bytes: int, root: Path | None = None) -> bytes:
+    """The bytes of a regular file, never more than max_bytes. The file is opened without blocking
+    and checked on the open descriptor, so a FIFO or device swapped in since it was listed is
+    refused before any read; `root`: the real corpus folder a link must not lead out of."""
+    if root is not None:
+        reason, target = entry_reason(path, root)
+        if reason:
+            raise UnreadableFile(reason)
+        path = target or path
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        info = os.fstat(fd)
+        reason = kind_reason(info.st_mode)
+        if reason:
+            raise UnreadableFile(reason)
+        check_size(info.st_size, max_bytes)
+        chunks, size = [], 0
+        while chunk := handle.read(min(1 << 20, max_bytes + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            check_size(size, max_bytes)  # the file grew while being read
+        return b"".join(chunks)
 
 
 def _sidecar_metadata(file: CorpusFile) -> tuple[dict[str, str], bytes]:
     if file.sidecar is None:
         return {}, b""
-    raw = file.sidecar.read_bytes()
+    raw = _sidecar_bytes(file)
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as error:
-        raise UnreadableFile(f"métadonnées illisibles dans {file.sidecar.name} (invalid JSON: {error})") from None
+        raise UnreadableFile(f"métadonnées illisibles dans {readable_name(file.sidecar.name)} "
+                             f"(invalid JSON: {error})") from None
     if not isinstance(data, dict):
-        raise UnreadableFile(f"{file.sidecar.name} doit contenir un objet JSON (must hold a JSON object)")
+        raise UnreadableFile(f"{readable_name(file.sidecar.name)} doit contenir un objet JSON "
+                             f"(must hold a JSON object)")
     return {key: str(data[key]) for key in METADATA_KEYS if data.get(key)}, raw
 
 
-def read_document(file: CorpusFile, max_bytes: int) -> Document:
-    """One file as a Document; raises UnreadableFile or OSError with a reason a user can read."""
+def _sidecar_bytes(file: CorpusFile) -> bytes:
+    """The metadata file's bytes, read as carefully as a release (it may be a FIFO or a link out)."""
+    try:
+        return read_bounded(file.sidecar, SIDECAR_BYTES, root=file.root or file.path.parent.resolve())
+    except (UnreadableFile, LimitExceeded) as error:
+        raise UnreadableFile(f"métadonnées {readable_name(file.sidecar.name)} : {error}") from None
+
+
+def _limits(limits: Limits | int) -> Limits:
+    return Limits.default(file_bytes=limits) if isinstance(limits, int) else limits
+
+
+def read_document(file: CorpusFile, limits: Limits | int) -> Document:
+    """One file as a Document, within the limits (an int: bytes per file, other limits default);
+    raises UnreadableFile, LimitExceeded or OSError with a reason a user can read."""
+    limits = _limits(limits)
     if file.ignored:
         raise UnreadableFile(file.ignored)
-    info = os.stat(file.path)  # follows a link: a loop or a dangling link raises OSError here
-    if not stat.S_ISREG(info.st_mode):
-        raise UnreadableFile("pas un fichier ordinaire (not a regular file)")
-    if info.st_size > max_bytes:
-        raise UnreadableFile(f"fichier trop gros : {info.st_size / 1e6:.1f} Mo > limite de {max_bytes / 1e6:g} Mo "
-                             f"(file too large; the limit is QA_MAX_FILE_MB)")
-    if info.st_size == 0:
+    data = read_bounded(file.target or file.path, limits.file_bytes)  # follows a link inside the corpus
+    if not data:
         raise UnreadableFile("fichier vide (empty file)")
-    with open(file.path, "rb") as handle:
-        data = handle.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise UnreadableFile("fichier trop gros (file too large)")
-    extracted = extract(file.path.suffix, data)
+    extracted = extract(file.path.suffix, data, limits)
     sidecar, sidecar_bytes = _sidecar_metadata(file)
     given = {**extracted.given, **sidecar}
     url = given.get("url") or extracted.metadata.get("url")
@@ -164,36 +272,47 @@ def file_digest(file: CorpusFile, max_bytes: int) -> str:
     """What decides whether a file changed: the hash of its bytes and of its sidecar metadata.
     Files not read (ignored, too large, unreadable) get a digest of their state instead."""
     if file.ignored:
-        return "ignored"
+        # Nothing is read; the reason is part of the state, so a FIFO replaced by a socket is seen.
+        return "ignored:" + hashlib.sha256(file.ignored.encode("utf-8")).hexdigest()[:16]
     try:
-        info = os.stat(file.path)
+        path = file.target or file.path
+        info = os.stat(path)
         if info.st_size > max_bytes:
             return f"too-large:{info.st_size}:{info.st_mtime_ns}"
-        digest = hashlib.sha256(file.path.read_bytes())
+        digest = hashlib.sha256(read_bounded(path, max_bytes))
         if file.sidecar is not None:
-            digest.update(file.sidecar.read_bytes())
+            digest.update(_sidecar_bytes(file))
         return digest.hexdigest()
     except OSError as error:
         return f"unreadable:{error.errno}"
+    except (UnreadableFile, LimitExceeded) as error:
+        return "unreadable:" + hashlib.sha256(str(error).encode("utf-8")).hexdigest()[:16]
 
 
-def read_corpus(corpus: Path, max_bytes: int, known: dict[str, Document] | None = None,
+def read_corpus(corpus: Path, limits: Limits | int, known: dict[str, Document] | None = None,
                 ) -> tuple[list[Document], list[Skipped]]:
     """Every readable document of the corpus and every skipped file with its reason; a document of
-    `known` whose file has not changed since is taken as is, not read again."""
+    `known` whose file has not changed since is taken as is, not read again. `limits`: the bounds
+    on every parse (an int: bytes per file, other limits default)."""
+    limits = _limits(limits)
     documents, skipped = [], []
     known = known or {}
     for file in list_corpus(corpus):
-        digest = file_digest(file, max_bytes)
+        digest = file_digest(file, limits.file_bytes)
         previous = known.get(file.source)
         if previous is not None and previous.sha256 == digest:
             documents.append(previous)
             continue
         try:
-            documents.append(read_document(file, max_bytes))
-        except (UnreadableFile, OSError) as error:
-            skipped.append(Skipped(file.source, describe(error), digest))
+            documents.append(read_document(file, limits))
+        except (UnreadableFile, LimitExceeded, OSError) as error:
+            skipped.append(Skipped(file.source, _printable(describe(error)), digest))
         except Exception as error:  # a parser's own bug must not stop the corpus
-            skipped.append(Skipped(file.source, f"erreur de lecture inattendue ({type(error).__name__}: {error})",
-                                   digest))
+            skipped.append(Skipped(file.source, _printable(f"erreur de lecture inattendue "
+                                                           f"({type(error).__name__}: {error})"), digest))
     return documents, skipped
+
+
+def _printable(text: str) -> str:
+    """A reason that JSON and a terminal can hold, whatever bytes a parser put in its message."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

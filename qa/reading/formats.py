@@ -4,13 +4,18 @@
                   Windows), else the encoding charset-normalizer detects; .md front matter is metadata
     .html .htm    main text and metadata extracted by trafilatura (navigation, menus, footers left out)
     .pdf          text of every page (pypdf), lines re-joined into paragraphs
-    .docx         paragraphs (python-docx)
+    .docx         paragraphs (python-docx), once the package passed the zip-bomb checks
+
+Every reader stays within the limits it is given (qa/reading/limits.py): pages, characters, and for
+.docx the uncompressed size and compression ratio; past one it raises LimitExceeded.
 """
 from __future__ import annotations
 
 import io
 import re
 from dataclasses import dataclass, field
+
+from .limits import LimitExceeded, Limits
 
 FORMATS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 METADATA_KEYS = ("title", "date", "place", "url")
@@ -92,26 +97,30 @@ _MARKDOWN_MARKUP = [
 ]
 
 
-def read_markdown(data: bytes) -> Extracted:
+def read_markdown(data: bytes, limits: Limits) -> Extracted:
+    limits.check_text_bytes(len(data))
     text, notices = decode(data)
+    limits.budget().take(text)
     metadata, text = front_matter(text)
     for pattern, replacement in _MARKDOWN_MARKUP:
         text = pattern.sub(replacement, text)
     return Extracted(text, notices=notices, given=metadata)
 
 
-def read_text(data: bytes) -> Extracted:
+def read_text(data: bytes, limits: Limits) -> Extracted:
+    limits.check_text_bytes(len(data))
     text, notices = decode(data)
-    return Extracted(text, notices=notices)
+    return Extracted(limits.budget().take(text), notices=notices)
 
 
-def read_html(data: bytes) -> Extracted:
+def read_html(data: bytes, limits: Limits) -> Extracted:
     import trafilatura
     document = trafilatura.bare_extraction(data, include_comments=False, include_tables=True,
                                            favor_recall=True, with_metadata=True)
     text = (document.text if document is not None else "") or ""
     if not text.strip():
         raise UnreadableFile("aucun texte principal trouvé dans la page (no main text in the HTML page)")
+    limits.budget().take(text)
     metadata = {}
     for key in ("title", "date", "url"):
         value = getattr(document, key, None)
@@ -130,9 +139,10 @@ def join_pdf_lines(text: str) -> str:
     return _WRAPPED.sub(" ", text)
 
 
-def read_pdf(data: bytes) -> Extracted:
+def read_pdf(data: bytes, limits: Limits) -> Extracted:
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError
+    budget = limits.budget()
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -141,10 +151,13 @@ def read_pdf(data: bytes) -> Extracted:
                     raise UnreadableFile("PDF protégé par un mot de passe (password-protected PDF)")
             except (FileNotDecryptedError, NotImplementedError, DependencyError):
                 raise UnreadableFile("PDF protégé par un mot de passe (password-protected PDF)") from None
-        pages = [page.extract_text() or "" for page in reader.pages]
+        limits.check_pages(len(reader.pages))
+        pages = [budget.take(page.extract_text() or "") for page in reader.pages]
         info = reader.metadata or {}
-    except UnreadableFile:
+    except (UnreadableFile, LimitExceeded):
         raise
+    except LimitReachedError as error:  # pypdf's own bounds (decompressed streams, object counts…)
+        raise LimitExceeded(f"PDF hors des limites de lecture de pypdf (PDF over pypdf's limits: {error})") from None
     except (FileNotDecryptedError, DependencyError):
         raise UnreadableFile("PDF protégé par un mot de passe (password-protected PDF)") from None
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as error:
@@ -156,18 +169,26 @@ def read_pdf(data: bytes) -> Extracted:
     return Extracted(text, metadata)
 
 
-def read_docx(data: bytes) -> Extracted:
+# The text runs of a Word document, and the part that holds them.
+_WORD_TEXT = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+_WORD_BODY = "word/document.xml"
+
+
+def read_docx(data: bytes, limits: Limits) -> Extracted:
     import zipfile
 
     import docx
+    from lxml import etree
     try:
+        limits.check_zip(data, text_part=_WORD_BODY, text_tag=_WORD_TEXT)
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError, EOFError) as error:
         raise UnreadableFile(f"document Word illisible ou endommagé (corrupt .docx: {error})") from None
-    paragraphs = [p.text for p in document.paragraphs]
+    budget = limits.budget()
+    paragraphs = [budget.take(p.text) for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:
-            paragraphs.append(" | ".join(cell.text.strip() for cell in row.cells))
+            paragraphs.append(budget.take(" | ".join(cell.text.strip() for cell in row.cells)))
     title = document.core_properties.title
     return Extracted("\n".join(paragraphs), {"title": title} if title else {})
 
@@ -176,10 +197,10 @@ READERS = {".txt": read_text, ".md": read_markdown, ".html": read_html, ".htm": 
            ".pdf": read_pdf, ".docx": read_docx}
 
 
-def extract(suffix: str, data: bytes) -> Extracted:
-    """The text of a file's bytes, by its extension."""
+def extract(suffix: str, data: bytes, limits: Limits | None = None) -> Extracted:
+    """The text of a file's bytes, by its extension, within the limits (the defaults when None)."""
     reader = READERS.get(suffix.lower())
     if reader is None:
         raise UnreadableFile(f"format non pris en charge « {suffix or 'sans extension'} » "
                              f"(unsupported format; readable: {', '.join(FORMATS)})")
-    return reader(data)
+    return reader(data, limits or Limits.default())

@@ -1,23 +1,33 @@
-"""Adding a file to the corpus from outside (the chat's upload panel): safe names, no overwrite.
+"""Adding a file to the corpus from outside (the chat's upload panel, /upload): safe names, no
+overwrite, nothing stored that the index would refuse.
 
 A name is reduced to a plain file name inside the corpus (`../../etc/passwd.txt` becomes
-`passwd.txt`, an absolute path its last part); a different file under a name already taken is
-stored under the next free name (`release-2.pdf`), never written over; the same file again is
-recognised and not stored twice.
+`passwd.txt`, an absolute path its last part), at most 255 bytes in UTF-8 with its suffix (a file
+system counts bytes, not characters); a different file under a name already taken is stored under
+the next free name (`release-2.pdf`), never written over; the same file again is recognised and not
+stored twice. The file is read as the index will read it before it gets a name in the corpus: a
+file refused leaves nothing behind.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import secrets
 import shutil
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .formats import FORMATS, UnreadableFile
+from .limits import Limits, check_size
 
-MAX_NAME = 120
+MAX_NAME = 120  # characters, for names people read
+# Bytes a file system allows in a name (255 on ext4, XFS, Btrfs, APFS), with room for « -999 ».
+MAX_NAME_BYTES = 255 - len("-999")
+STAGING = ".uploads"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +50,10 @@ def safe_name(name: str) -> str:
     if suffix not in FORMATS:
         raise UnreadableFile(f"format non pris en charge « {suffix} » (unsupported format; "
                              f"accepted: {', '.join(FORMATS)})")
-    return stem[:MAX_NAME - len(suffix)] + suffix
+    stem = stem[:MAX_NAME - len(suffix)]
+    room = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+    stem = stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(" .")  # never half a character
+    return stem + suffix
 
 
 def _digest(path: Path) -> str:
@@ -51,20 +64,29 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def add_to_corpus(corpus: Path, uploaded: Path, original_name: str, max_bytes: int) -> Added:
-    """Copy an uploaded file into the corpus under a safe, free name."""
+def add_to_corpus(corpus: Path, uploaded: Path, original_name: str, limits: Limits | int,
+                  validate: Callable[[Path, str], None] | None = None) -> Added:
+    """Copy an uploaded file into the corpus under a safe, free name. `validate(path, name)` reads
+    the copy (hidden from builds) as the index would and raises to refuse it; nothing is left then."""
+    max_bytes = limits if isinstance(limits, int) else limits.file_bytes
     name = safe_name(original_name)
-    size = uploaded.stat().st_size
-    if size > max_bytes:
-        raise UnreadableFile(f"fichier trop gros : {size / 1e6:.1f} Mo > {max_bytes / 1e6:g} Mo (file too large)")
-    if size == 0:
+    info = os.stat(uploaded)
+    if not stat.S_ISREG(info.st_mode):
+        raise UnreadableFile("pas un fichier ordinaire (not a regular file)")
+    check_size(info.st_size, max_bytes)
+    if info.st_size == 0:
         raise UnreadableFile("fichier vide (empty file)")
-    corpus.mkdir(parents=True, exist_ok=True)
     digest = _digest(uploaded)
     stem, suffix = name[:-len(Path(name).suffix)], Path(name).suffix
-    staging = corpus / f".upload-{digest[:16]}{suffix}"
+    # Staged in a hidden folder of the corpus (builds never look there), on the same file system
+    # so that the final name is a hard link made in one step.
+    staging_dir = corpus / STAGING
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    staging = staging_dir / f"{digest[:16]}-{secrets.token_hex(4)}{suffix}"
     shutil.copyfile(uploaded, staging)
     try:
+        if validate is not None:
+            validate(staging, name)
         for number in range(1, 1000):
             candidate = name if number == 1 else f"{stem}-{number}{suffix}"
             target = corpus / candidate
@@ -80,3 +102,7 @@ def add_to_corpus(corpus: Path, uploaded: Path, original_name: str, max_bytes: i
         raise UnreadableFile(f"trop de fichiers nommés « {name} » (too many files with this name)")
     finally:
         staging.unlink(missing_ok=True)
+        try:
+            staging_dir.rmdir()
+        except OSError:
+            pass  # another upload is being staged

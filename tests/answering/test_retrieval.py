@@ -175,5 +175,8 @@ def test_seed_question_set_meets_its_targets(assistant):
     assert metrics["passage"]["recall@5"] == 1.0
     assert metrics["passage"]["recall@1"] >= 0.95  # the first citation holds the answer
     assert metrics["sentence_accuracy"] >= 0.90
-    assert metrics["abstention"]["recall"] >= 2 / 3
+    # The abstention threshold keeps false abstentions at most 2 % on the development sets (on
+    # questions written blind they came out about three times higher), at the cost of abstaining
+    # on fewer unanswerable seed questions than the old 2/3 (README, « Quality »).
+    assert metrics["abstention"]["recall"] >= 0.5
     assert metrics["abstention"]["answerable_abstained"] <= 0.05

@@ -89,3 +89,14 @@ def test_chat_bubble_escapes_document_text():
     followed = answer_html(Answer("Et à <b>Gao</b> ?", answer.sentence, [citation], abstained=False, message="",
                                   understood_as="Combien de migrants à <b>Gao</b> ?"))
     assert "Compris : Combien de migrants à &lt;b&gt;Gao&lt;/b&gt; ?" in followed
+
+
+def test_three_cards_at_once_the_others_folded_and_no_constant_relevance(assistant):
+    answer = assistant.ask("Qui a présidé la cérémonie à Ségou ?", k=5)
+    html = answer_html(answer, floor=0.0)
+    shown, _, folded = html.partition('<details class="more-citations">')
+    assert shown.count('class="citation"') == 3 and folded.count('class="citation"') == 2
+    assert "Autres passages (2)" in folded
+    assert "100 %" not in html and "confiance" in shown
+    strict = answer_html(answer, floor=1.0)  # nothing reaches the floor: only the answer's own card stays
+    assert strict.count('class="citation"') == 1 and "Autres passages" not in strict

@@ -150,3 +150,64 @@ def test_a_follow_up_shows_how_it_was_understood_and_can_be_asked_alone(page):
     assert page.locator(".understood").count() == 1  # the new answer was read alone
     messages = page.locator("#chat").inner_text()
     assert messages.count("Et parmi eux, combien ont terminé leur réintégration ?") >= 2
+
+
+EDITOR_PASSWORD = "clé-des-éditeurs"
+
+
+@pytest.fixture(scope="module")
+def served_on_the_network(tmp_path_factory, e5):
+    """The page bound to 127.0.0.1, its service configured as served beyond loopback with a password."""
+    from qa.access import Access
+    root = tmp_path_factory.mktemp("network-browser")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(PROJECT_ROOT / "corpus" / SEGOU, corpus / SEGOU)
+    settings = Settings(corpus=corpus, index=root / "index")
+    build_index(settings, e5)
+    service = Service(settings, access=Access(host="0.0.0.0", password=EDITOR_PASSWORD))
+    service._assistant = Assistant.open(settings=settings, encoder=e5)
+    port = free_port()
+    demo = chat_page.serve(service, "127.0.0.1", port, block=False)
+    yield f"http://127.0.0.1:{port}/", settings
+    demo.close()
+
+
+def test_the_documents_tab_asks_for_the_editor_password_once(served_on_the_network, tmp_path):
+    url, settings = served_on_the_network
+    release = write(tmp_path, "gao-puits.txt", "Des puits à Gao\nGao, le 6 mai 2025 – Huit puits pastoraux ont été "
+                    "creusés pour les éleveurs de retour dans le cercle de Gao.")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.goto(url)
+        page.get_by_role("tab", name="Ajouter des documents").click()
+        assert "mot de passe d'éditeur" in page.locator("#access").inner_text()
+        # Without the password, the server refuses the upload: nothing is stored.
+        page.locator("#upload-files input[type=file]").set_input_files(str(release))
+        page.wait_for_timeout(1000)
+        page.click("#add")
+        page.get_by_text("Mot de passe d'éditeur absent ou incorrect").first.wait_for(timeout=30_000)
+        assert sorted(p.name for p in settings.corpus.iterdir()) == [SEGOU]
+        page.fill("#editor-password input", "mauvais")
+        page.click("#sign-in")
+        page.get_by_text("Mot de passe d'éditeur absent ou incorrect").nth(1).wait_for(timeout=30_000)
+        # Signed in once, the session may upload and reindex.
+        page.fill("#editor-password input", EDITOR_PASSWORD)
+        page.click("#sign-in")
+        page.get_by_text("Mot de passe accepté").wait_for(timeout=30_000)
+        assert page.locator("#editor-password input").input_value() == ""
+        page.locator("#upload-files input[type=file]").set_input_files(str(release))
+        page.wait_for_timeout(1000)
+        page.click("#add")
+        page.wait_for_function("document.querySelector('#report textarea').value.includes('gao-puits.txt')",
+                               timeout=120_000)
+        assert "ajouté        gao-puits.txt" in page.locator("#report textarea").input_value()
+        page.get_by_role("tab", name="Sources").click()
+        page.click("#reindex")
+        page.wait_for_function("document.querySelector('#report textarea').value.startsWith('Index construit')",
+                               timeout=120_000)
+        browser.close()
+    assert sorted(p.name for p in settings.corpus.iterdir()) == sorted([SEGOU, "gao-puits.txt"])
+    assert list(chat_page.upload_folder().rglob("gao-puits.txt")) == []  # Gradio's copies are gone

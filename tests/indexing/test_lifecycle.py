@@ -19,6 +19,7 @@ from qa.indexing import store
 from qa.answering.assistant import Assistant
 from qa.errors import QAError
 from qa.reading.formats import UnreadableFile
+from qa.reading.limits import LimitExceeded
 from qa.indexing.build import build_index, is_up_to_date
 from qa.settings import PROJECT_ROOT, Settings
 from qa.reading.uploads import add_to_corpus, safe_name
@@ -190,7 +191,7 @@ def test_upload_never_overwrites(tmp_path):
     assert (corpus / "release.txt").read_text() == "Premier communiqué."
     assert sorted(p.name for p in corpus.iterdir()) == ["release-2.txt", "release.txt"]
     assert not (tmp_path / "release.txt").exists()
-    with pytest.raises(UnreadableFile, match="trop gros"):
+    with pytest.raises(LimitExceeded, match="trop gros : 33 octets > limite de 5 octets"):
         add_to_corpus(corpus, two, "big.txt", 5)
 
 
@@ -200,7 +201,7 @@ def test_upload_then_ask_in_the_running_service(corpus_settings, e5, tmp_path):
     service._assistant = Assistant.open(settings=corpus_settings, encoder=e5)
     sent = write(tmp_path / "upload", "kayes.txt", NEW_RELEASE)
     add_to_corpus(corpus_settings.corpus, sent, "../../kayes.txt", corpus_settings.max_file_bytes)
-    report = service.reindex()
+    report = service.reindex(credential=None)
     assert report.added == ["kayes.txt"] and "ajoutés" in service.last_report
     assert service.ask("Combien de jardins maraîchers à Kayes ?").citations[0].source == "kayes.txt"
     assert ["Des jardins pour Kayes", "2025-04-04", "Kayes", "kayes.txt"] in [row[:4] for row in service.releases()]
@@ -259,3 +260,48 @@ def test_vectors_and_terms_are_reused_only_for_what_produced_them(corpus_setting
     assert all(passage_terms[0] == "analyse-v2" for passage_terms in store.load_terms(built))
     again = build_index(corpus_settings, e5, rebuild=False)
     assert again.embedded == 0 and again.reused == again.passage_count
+
+
+def test_upload_names_are_cut_by_bytes_not_characters():
+    name = safe_name("報告書" * 100 + ".txt")  # 900 bytes sent (a browser may send that)
+    assert name.endswith(".txt") and len(name.encode("utf-8")) <= 255 - len("-999")
+    assert safe_name("é" * 300 + ".md").encode("utf-8").decode("utf-8")  # never half a character
+
+
+def test_uploads_are_read_before_they_are_stored(corpus_settings, e5, tmp_path):
+    """Each file gets one honest line; a refused one leaves nothing in the corpus."""
+    build_index(corpus_settings, e5)
+    service = Service(corpus_settings)
+    service._assistant = Assistant.open(settings=corpus_settings, encoder=e5)
+    long_name = "報告書" * 100 + ".txt"
+    sent = [(write(tmp_path / "in", "kayes.txt", NEW_RELEASE), long_name),
+            (write(tmp_path / "in", "x.pdf", b"%PDF-1.4 ceci n'est pas un PDF"), "x.pdf"),
+            (write(tmp_path / "in", "vide.txt", b""), "vide.txt"),
+            (write(tmp_path / "in", "long.txt", "Un long texte. " * 100), "long.txt")]
+    limited = Service(replace(corpus_settings, max_release_passages=1), assistant=service._assistant)
+    received = {r.name: r for r in limited.add_files(sent, credential=None)}
+    assert received[long_name].status == "ajouté" and len(received[long_name].source.encode()) <= 255
+    assert received["x.pdf"].status == "refusé" and "PDF illisible" in received["x.pdf"].reason
+    assert received["vide.txt"].status == "refusé" and "vide" in received["vide.txt"].reason
+    assert received["long.txt"].status == "refusé" and "trop de passages" in received["long.txt"].reason
+    assert sorted(p.name for p in corpus_settings.corpus.iterdir()) == sorted(
+        [BAMAKO, SEGOU, received[long_name].source])
+    lines = limited.last_report.splitlines()
+    assert lines[0] == "Fichiers reçus :" and len([line for line in lines[1:5] if line.strip()]) == 4
+    assert f"  refusé        x.pdf : {received['x.pdf'].reason}" in lines
+
+
+def test_an_upload_during_a_rebuild_waits_for_it(corpus_settings, e5, tmp_path):
+    build_index(corpus_settings, e5)
+    service = Service(corpus_settings)
+    service._assistant = Assistant.open(settings=corpus_settings, encoder=e5)
+    rebuild = threading.Thread(target=lambda: service.reindex(rebuild=True, credential=None))
+    rebuild.start()
+    deadline = time.monotonic() + 30
+    while not service._build_lock.locked() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    received = service.add_files([(write(tmp_path / "in", "kayes.txt", NEW_RELEASE), "kayes.txt")], credential=None)
+    rebuild.join()
+    assert [r.status for r in received] == ["ajouté"]
+    assert "kayes.txt" in store.read_manifest(corpus_settings.index)["documents"]
+    assert service.ask("Combien de jardins maraîchers à Kayes ?").citations[0].source == "kayes.txt"
