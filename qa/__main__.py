@@ -80,14 +80,14 @@ def _questions(args):
                 continue
             try:
                 row = json.loads(line)
-                question, conversation = row["q"], row.get("conversation")
+                question = row["q"]
                 if not isinstance(question, str):
                     raise TypeError
             except (ValueError, KeyError, TypeError, AttributeError):
                 yield number, None, QAError(f"{args.batch}, ligne {number} : ignorée, attendu {BATCH_LINE} avec "
                                             f"une question en texte (line {number} skipped: expected {BATCH_LINE})"), None
                 continue
-            yield number, row.get("id"), question, conversation
+            yield number, row.get("id"), question, row.get("conversation")
 
 
 def cmd_ask(args) -> int:

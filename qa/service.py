@@ -127,10 +127,11 @@ class Service:
 
     def ask(self, question: str, k: int | None = None, where: Filter | None = None,
             mode: str | None = None, id: str | None = None, history: list | None = None) -> Answer:
-        """The answer to a question, read with the turns before it when `history` is given (the
-        previous questions, oldest first, as strings or {"q", "doc_ids", "understood_as"} dicts): a
-        question that stands alone is answered exactly as without history. k is clamped to 1…MAX_K,
-        a question or k of the wrong type refused."""
+        """The answer to a question; k is clamped to 1…MAX_K, a question or k of the wrong type refused.
+
+        With `history` (the previous questions, oldest first, as strings or {"q", "doc_ids",
+        "understood_as"} dicts) a follow-up is read with the turns before it; a question that
+        stands alone is answered exactly as without history."""
         if question is not None and not isinstance(question, str):
             raise QAError(BAD_QUESTION)
         if not history:

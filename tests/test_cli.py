@@ -126,6 +126,37 @@ def test_bad_numbers_in_the_environment_are_named(variable, value, tmp_path):
     assert not (tmp_path / "index").exists()
 
 
+def test_batch_turns_of_a_conversation_are_read_together(seed_index, seed_settings, tmp_path):
+    rows = [{"id": "t1", "conversation": "c", "q": "Combien de migrants maliens sont rentrés depuis 2017 ?"},
+            {"id": "x", "q": "Et parmi eux, combien ont terminé leur réintégration ?"},  # no conversation: alone
+            {"id": "t2", "conversation": "c", "q": "Et parmi eux, combien ont terminé leur réintégration ?"}]
+    batch = write(tmp_path, "conversation.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    run = qa("ask", "--batch", str(batch), "--json", "--index", str(seed_settings.index))
+    assert run.returncode == 0, run.stderr
+    answers = {a["id"]: a for a in map(json.loads, run.stdout.splitlines())}
+    assert answers["t1"]["understood_as"] is None and answers["x"]["understood_as"] is None
+    assert answers["t2"]["understood_as"].startswith("Parmi eux, combien ont terminé leur réintégration ?")
+    assert "33 000" in answers["t2"]["answer"]["text"]
+    text = qa("ask", "--batch", str(batch), "-k", "1", "--index", str(seed_settings.index))
+    assert "Compris : Parmi eux" in text.stdout
+
+
+def test_eval_reports_conversations_with_and_without_history(seed_index, seed_settings, tmp_path):
+    rows = [{"id": "1", "conversation": "c", "q": "Combien de migrants maliens sont rentrés volontairement du Niger "
+             "depuis 2017 ?", "file": "oim-mali-2021-12-13-table-ronde-bamako.txt", "answer": "13 000", "kind": "first"},
+            {"id": "2", "conversation": "c", "q": "Et d'Algérie ?", "file": "oim-mali-2021-12-13-table-ronde-bamako.txt",
+             "answer": "2 000 d’Algérie", "kind": "ellipsis"}]
+    path = write(tmp_path, "conversations.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    run = qa("eval", str(path), "--json", "--index", str(seed_settings.index))
+    assert run.returncode == 0, run.stderr
+    metrics = json.loads(run.stdout)
+    assert metrics["first_turns"]["answer_sentence"] == 1
+    assert metrics["follow_ups_with_history"] == {"first_citation": 1, "answer_sentence": 1, "abstained": 0, "turns": 1}
+    assert metrics["follow_ups_understood"] == 1
+    table = qa("eval", str(path), "--index", str(seed_settings.index))
+    assert "avec l'historique" in table.stdout and "sans l'historique" in table.stdout
+
+
 def seed_copy(seed_settings, tmp_path):
     index = tmp_path / "index"
     shutil.copytree(seed_settings.index, index)

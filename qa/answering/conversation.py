@@ -18,8 +18,9 @@ A follow-up is read with the previous turn, as that turn was understood:
   first (a follow-up that moves to another event finds that event's release).
 The previous answer's release is also a prior: its passages are moved up, never forced.
 
-Everything but `answer` is a pure function of the text and the previous turns; the words are
-read by spaCy's French pipeline (`fr_core_news_sm`: parts of speech and places), loaded once.
+Everything but `ranked` and `answer` (which ask the assistant) is a pure function of the text and
+the previous turns; words are read by spaCy's French pipeline (`fr_core_news_sm`: parts of speech
+and places), loaded once.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ PRIOR = 0.15
 # A question with at most this many terms of its own (French terms, stop words aside) is short:
 # a demonstrative (« ce programme ») or a fragment then points back rather than names.
 SHORT = 5
-FRAGMENT = 3
+FRAGMENT = 3  # … and a fragment with no verb this short is an ellipsis (« À Tombouctou ? »)
 # How many turns a conversation keeps (the oldest are forgotten), and how much of each.
 MEMORY = 8
 QUESTION_CHARS = 2000
@@ -75,7 +76,7 @@ class Turn:
 class Reading:
     """How one question is read in its conversation."""
     question: str  # as asked
-    understood_as: str | None = None  # what is searched instead; None: the question stands alone
+    understood_as: str | None = None  # how it was understood, as the reader sees it; None: it stands alone
     kind: str | None = None  # why it is a follow-up: et, ellipsis, parmi, pronoun, demonstrative
     prior: tuple[str, ...] = ()  # the previous answer's releases, its own first
     own: str | None = None  # a follow-up's own words, searched where its subject is (None: an ellipsis)
@@ -92,7 +93,9 @@ class Reading:
 # Detection ------------------------------------------------------------------------------------------
 
 def _folded(text: str) -> str:
-    return fold(text).replace("’", "'").replace("`", "'")
+    """Lower case, no accents, straight apostrophes, one character for each character of `text`
+    (so that offsets in it are offsets in the text)."""
+    return "".join((fold(ch) or " ")[0] for ch in text).replace("’", "'").replace("`", "'")
 
 
 _ET = re.compile(r"^\s*et\b(?!-)")
@@ -235,7 +238,6 @@ def follow_up_kind(question: str) -> str | None:
     if _POINTS_BACK.search(folded):
         return "pronoun"
     words = _words(text)
-    # Offsets in the folded text are those of the text (folding keeps one character a character).
     for match in _INVERTED.finditer(folded):
         if not _IMPERSONAL.search(folded[max(0, match.start() - 2):match.end() + 40]) \
                 and not _named_before(words, match.start(1)):
@@ -286,14 +288,13 @@ _RELATIVE_YEAR = re.compile(r"\b(?:l'|l’)?ann[ée]e\s+(?P<way>suivante|d['’]
 _RELATIVE_SHIFT = re.compile(r"\b(?P<n>\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)\s+"
                              r"(?P<unit>ans?|ann[ée]es?|mois|semaines?|jours?)\s+(?:plus\s+)?"
                              r"(?P<way>t[ôo]t|tard|avant|apr[èe]s|auparavant)\b", re.IGNORECASE)
-_RELATIVE = re.compile(r"\bannee (?:suivante|d'apres|precedente|d'avant)\b|\b(?:\d+|un|une|deux|trois|quatre|"
-                       r"cinq|six|sept|huit|neuf|dix) (?:ans?|annees?|mois|semaines?|jours?) (?:plus )?"
-                       r"(?:tot|tard|avant|apres|auparavant)\b|\b(?:la veille|le lendemain)\b")
-_RELATIVE_PHRASE = re.compile(
-    r"(?:(?:sur\s+toute|pendant|en|pour|dans)\s+)?(?:\b(?:l['’])?ann[ée]e\s+(?:suivante|d['’]apr[èe]s|pr[ée]c[ée]dente|"
-    r"d['’]avant)|\b(?:\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)\s+(?:ans?|ann[ée]es?|mois|"
-    r"semaines?|jours?)\s+(?:plus\s+)?(?:t[ôo]t|tard|avant|apr[èe]s|auparavant)\b)(?:\s*,\s*(?:" + _TIME.pattern + "))?",
-    re.IGNORECASE)
+# The same two shapes without their groups: a time said from the previous one.
+_RELATIVE_CORE = (r"\b(?:l['’])?ann[ée]e\s+(?:suivante|d['’]apr[èe]s|pr[ée]c[ée]dente|d['’]avant)|"
+                  r"\b(?:\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)\s+(?:ans?|ann[ée]es?|mois|"
+                  r"semaines?|jours?)\s+(?:plus\s+)?(?:t[ôo]t|tard|avant|apr[èe]s|auparavant)\b")
+_RELATIVE = re.compile(_RELATIVE_CORE + r"|\b(?:la veille|le lendemain)\b", re.IGNORECASE)
+_RELATIVE_PHRASE = re.compile(rf"(?:(?:sur\s+toute|pendant|en|pour|dans)\s+)?(?:{_RELATIVE_CORE})"
+                              rf"(?:\s*,\s*(?:{_TIME.pattern}))?", re.IGNORECASE)
 _SAME_TIME = re.compile(r"\b(?:sur|pour|pendant|durant|à|a|au cours de)\s+(?:la|le)\s+m[êe]me\s+"
                         r"(?:p[ée]riode|date|ann[ée]e|jour|moment|mois)\b", re.IGNORECASE)
 _PLACE_LEAD = (r"(?:(?:à|a|au|aux|en|dans|de|du|des|d['’]|depuis|vers|par|sur|pour|entre)\s*)?"
@@ -301,7 +302,8 @@ _PLACE_LEAD = (r"(?:(?:à|a|au|aux|en|dans|de|du|des|d['’]|depuis|vers|par|sur
                r"capitale|pr[ée]fecture|d[ée]partement)\s+(?:de\s+|d['’]))?")
 _PLACE_NOUNS = re.compile(r"\b(?:pays|region|ville|province|commune|cercle|localite|zone|capitale|prefecture|"
                           r"departement|frontiere|territoire|continent|monde)\b")
-_TIME_WORDS = re.compile(r"^(?:depuis|pendant|durant|avant|apres|des|jusqu'|lors d|au cours d|au debut d|a la fin d)")
+_TIME_WORDS = re.compile(r"^(?:depuis|pendant|durant|avant|après|dès|jusqu['’]|lors d|au cours d|au début d|"
+                         r"à la fin d)")
 _ORIGIN = re.compile(r"^(?:de|du|des|d'|depuis)\b")
 
 
@@ -331,7 +333,6 @@ def _places(text: str) -> list[_Span]:
         while i + 1 < len(words) and words[i + 1][2] == "LOC":
             i += 1
             end = words[i][3] + len(words[i][0])
-        entity = text[offset:end]
         lead = re.search(_PLACE_LEAD + r"$", text[:offset], re.IGNORECASE)
         start = lead.start() if lead and lead.group(0).strip() else offset
         # Only whole words before the entity count as its lead.
@@ -341,12 +342,9 @@ def _places(text: str) -> list[_Span]:
             seen.add((start, end))
             found.append(_Span(start, end, text[start:end]))
         i += 1
-    return [span for span in found if not any(t.start <= span.start < t.end for t in _times(text)) and span.text.strip()
-            and not entity_is_time(span.text)]
-
-
-def entity_is_time(text: str) -> bool:
-    return bool(_TIME.fullmatch(text.strip()))
+    times = _times(text)
+    return [span for span in found if span.text.strip() and not _TIME.fullmatch(span.text.strip())
+            and not any(t.start <= span.start < t.end for t in times)]
 
 
 def _replace(text: str, span: _Span, new: str) -> str:
@@ -354,10 +352,12 @@ def _replace(text: str, span: _Span, new: str) -> str:
 
 
 def _insert(text: str, phrase: str) -> str:
-    """`phrase` added to the question part of `text` (before its « ? » and any borrowed subject)."""
+    """`phrase` added where nothing was there to replace: to the subject a follow-up borrowed
+    (« … ? (migrants maliens rentrés depuis 2017 du Maroc) »), else to the question."""
     question, paren, rest = text.partition(" (")
-    question = question.rstrip(" ?")
-    return f"{question} {phrase} ?" + (f" ({rest}" if paren else "")
+    if paren and rest.endswith(")"):
+        return f"{question} ({rest[:-1]} {phrase})"
+    return f"{text.rstrip(' ?')} {phrase} ?"
 
 
 def _shift_years(text: str, years: int) -> str:
@@ -465,7 +465,7 @@ def _fragment_phrases(question: str) -> tuple[list[str], list[str], bool]:
     others = [part.strip() for part in re.split(r"[,;]", rest) if terms(part)]
     # « depuis le début de la pandémie »: a time without a date, unless it names a place.
     times = [span.text.strip(" ,") for span in chosen]
-    times += [part for part in others if _TIME_WORDS.match(_folded(part)) and not _places(part)
+    times += [part for part in others if _TIME_WORDS.match(part.lower()) and not _places(part)
               and not _PLACE_NOUNS.search(_folded(part))]
     return times, [part for part in others if part not in times], same
 
@@ -568,6 +568,8 @@ def turns(history: Iterable) -> list[Turn]:
     "understood_as"} dicts, or Turns. A turn sent without how it was understood is read again
     with the turns before it, so the same questions give the same conversation from any caller."""
     out: list[Turn] = []
+    if isinstance(history, (str, dict)):  # one turn sent alone
+        history = [history]
     for item in list(history or [])[-MEMORY:]:
         if isinstance(item, Turn):
             out.append(item)

@@ -80,9 +80,8 @@ SHOWN = 3
 def answer_html(answer: Answer, documents: dict[str, Document] | None = None, floor: float = 0.0) -> str:
     """The chat bubble: how a follow-up was understood, the answer with its [n] markers, then up to
     three cards (the answer's own passage first), the others folded; a card under the confidence
-    floor is not shown as a source.
-    When the assistant abstains the closest passages come under a heading that says they only
-    come close."""
+    floor is not shown as a source. When the assistant abstains the closest passages come under a
+    heading that says they only come close."""
     documents = documents or {}
     # A follow-up says how it was understood, so a misreading is seen (and can be asked again alone).
     understood = (f'<p class="understood"><i>Compris : {inert(answer.understood_as)}</i></p>'

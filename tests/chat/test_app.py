@@ -40,6 +40,15 @@ def test_ask_endpoint_returns_answer_and_citations(running_app):
     assert data["citations"][0]["date"] == "2024-12-19"
 
 
+def test_ask_endpoint_takes_the_history(running_app):
+    client = Client(running_app, verbose=False)
+    data = client.predict("Et parmi eux, combien ont terminé leur réintégration ?", 3,
+                          ["Combien de migrants maliens sont rentrés depuis 2017 ?"], api_name="/ask")
+    assert data["understood_as"].startswith("Parmi eux") and "33 000" in data["answer"]["text"]
+    alone = client.predict("Qui a présidé la cérémonie à Ségou ?", 3, api_name="/ask")
+    assert alone["understood_as"] is None
+
+
 def test_ask_endpoint_blank_question(running_app):
     data = Client(running_app, verbose=False).predict("   ", 5, api_name="/ask")
     assert data["citations"] == [] and data["message"].startswith("Posez une question")
@@ -76,6 +85,10 @@ def test_chat_bubble_escapes_document_text():
     assert "](http" not in rendered and "![" not in rendered
     assert "<mark>" in rendered and "[1]" in rendered
     assert inert("a < b") == "a &lt; b"
+    assert "Compris" not in rendered
+    followed = answer_html(Answer("Et à <b>Gao</b> ?", answer.sentence, [citation], abstained=False, message="",
+                                  understood_as="Combien de migrants à <b>Gao</b> ?"))
+    assert "Compris : Combien de migrants à &lt;b&gt;Gao&lt;/b&gt; ?" in followed
 
 
 def test_three_cards_at_once_the_others_folded_and_no_constant_relevance(assistant):

@@ -134,6 +134,24 @@ def test_upload_panel_adds_a_release_that_is_answered_at_once(page, tmp_path):
     assert "Soixante jardins" in page.locator(".answer").last.inner_text()
 
 
+def test_a_follow_up_shows_how_it_was_understood_and_can_be_asked_alone(page):
+    ask(page, "Combien de migrants maliens sont rentrés depuis 2017 ?")
+    assert page.locator(".understood").count() == 0
+    ask(page, "Et parmi eux, combien ont terminé leur réintégration ?")
+    understood = page.locator(".understood").last.inner_text()
+    assert understood.startswith("Compris : Parmi eux, combien ont terminé leur réintégration ?")
+    assert "migrants maliens" in understood
+    assert "33 000" in page.locator(".answer").last.inner_text()
+    alone = page.get_by_role("button", name="Reposer sans le contexte")
+    assert alone.count() == 1
+    count = page.locator(".citation").count()
+    alone.click()
+    page.wait_for_function(f"document.querySelectorAll('.citation').length > {count}", timeout=60_000)
+    assert page.locator(".understood").count() == 1  # the new answer was read alone
+    messages = page.locator("#chat").inner_text()
+    assert messages.count("Et parmi eux, combien ont terminé leur réintégration ?") >= 2
+
+
 EDITOR_PASSWORD = "clé-des-éditeurs"
 
 
