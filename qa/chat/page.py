@@ -43,6 +43,11 @@ EXAMPLES = [
     "Combien d'États membres compte l'OIM ?",
 ]
 ASK_ALONE = "Reposer sans le contexte"
+DROP_FILTER = "Retirer le filtre de date"
+WITHOUT_DATES = "\x00sans-filtre\x00"  # marks the option's value: the question asked again without its period
+# The upload's choice for a name already taken, as the page says it → as the service takes it.
+ASK_FIRST = "Me demander (ne rien enregistrer)"
+EXISTING = {ASK_FIRST: None, "Remplacer (version corrigée)": "replace", "Garder les deux": "keep"}
 CSS = """
 .citation { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
 .citation-meta { font-size: 0.85em; opacity: 0.8; }
@@ -143,7 +148,7 @@ def build_ui(service: Service) -> gr.Blocks:
     access = service.access
 
     def respond(question: str, history: list, turns: list, k: float, sources: list[str], date_from: str,
-                date_to: str, alone: bool = False):
+                date_to: str, alone: bool = False, use_question_dates: bool = True):
         """One turn: the question read with the turns before it (`turns`: what the service needs of
         them), unless `alone`; a follow-up shows how it was understood and offers to ask it alone."""
         history, turns = list(history or []), ([] if alone else list(turns or []))
@@ -152,11 +157,13 @@ def build_ui(service: Service) -> gr.Blocks:
         where = Filter(frozenset(sources) if sources else None, _date_bound(date_from), _date_bound(date_to))
         reply: dict = {"role": "assistant"}
         try:
-            answer = service.ask(question, k=int(k), where=where, history=turns)
+            answer = service.ask(question, k=int(k), where=where, history=turns, use_question_dates=use_question_dates)
             reply["content"] = answer_html(answer, service.documents_of(answer),
                                            floor=service.assistant().model.floor)
             if answer.understood_as:
                 reply["options"] = [{"label": ASK_ALONE, "value": question}]
+            if answer.filters:  # the period read from the question, which the reader can remove
+                reply.setdefault("options", []).append({"label": DROP_FILTER, "value": WITHOUT_DATES + question})
             if question:
                 turns.append({"q": question, "understood_as": answer.understood_as,
                               "doc_ids": list(cited(answer))})
@@ -167,15 +174,20 @@ def build_ui(service: Service) -> gr.Blocks:
 
     def respond_alone(history: list, k: float, sources: list[str], date_from: str, date_to: str,
                       selected: gr.SelectData):
-        """« Reposer sans le contexte »: the raw question again, read alone; the conversation goes on from it."""
+        """« Reposer sans le contexte »: the raw question again, read alone; the conversation goes on from it.
+        « Retirer le filtre de date »: the question again without the period it names."""
+        if selected.value.startswith(WITHOUT_DATES):
+            return respond(selected.value[len(WITHOUT_DATES):], history, [], k, sources, date_from, date_to,
+                           alone=True, use_question_dates=False)
         return respond(selected.value, history, [], k, sources, date_from, date_to, alone=True)
 
-    def ask(question: str, k: int = 5, history: list | None = None) -> dict:
+    def ask(question: str, k: int = 5, history: list | None = None, use_question_dates: bool = True) -> dict:
         """The answer to one question in the JSON contract: answer sentence, abstained, citations, and
         `understood_as` when `history` (the previous questions, oldest first, or {"q", "doc_ids"}
-        objects) makes it a follow-up."""
+        objects) makes it a follow-up; `filters` the period read from the question
+        (`use_question_dates=False` drops it), `chronology` the other statements of its figure."""
         try:
-            return service.ask(question, k=k, history=history).to_dict()
+            return service.ask(question, k=k, history=history, use_question_dates=use_question_dates).to_dict()
         except QAError as error:
             raise gr.Error(str(error)) from None
 
@@ -198,28 +210,29 @@ def build_ui(service: Service) -> gr.Blocks:
             raise gr.Error(str(error)) from None
         return refreshed()
 
-    def upload_from_page(files, credential, progress=gr.Progress()):
+    def upload_from_page(files, credential, existing, progress=gr.Progress()):
         if not files:
             raise gr.Error("Choisissez d'abord un ou plusieurs fichiers.")
         try:
             service.add_files([(Path(path), Path(path).name) for path in files], _progress_callback(progress),
-                              credential=credential)
+                              credential=credential, existing=EXISTING.get(existing))
         except QAError as error:
             raise gr.Error(str(error)) from None
         finally:
             discard_uploads(files)
         return (*refreshed(), None)
 
-    def upload_api(files: list[FileData], password: str = "") -> dict:
+    def upload_api(files: list[FileData], password: str = "", existing: str = "") -> dict:
         """Editors: add files to the corpus and index them. Returns one line per file (ajouté,
-        renommé, déjà présent, refusé and why) and the build report. (A replace-or-keep-both
-        choice would come as a third parameter, defaulting to keep both, as today.)"""
+        remplacé, renommé, déjà présent, nom déjà pris, refusé and why) and the build report.
+        `existing`: for a file whose name another file has, "replace" or "keep" (both); empty: not
+        stored, « nom déjà pris », so that the caller chooses."""
         try:
             service.access.check(password)
             sent = sent_files(files)
             if not sent:
                 raise QAError("Aucun fichier reçu (no file received).")
-            received = service.add_files(sent, credential=password)
+            received = service.add_files(sent, credential=password, existing=existing or None)
         except QAError as error:
             raise gr.Error(str(error)) from None
         finally:
@@ -265,13 +278,15 @@ def build_ui(service: Service) -> gr.Blocks:
                 signed_in = gr.Markdown("", elem_id="signed-in")
                 gr.Markdown(f"Formats acceptés : {', '.join(FORMATS)} ; au plus "
                             f"{service.settings.upload_bytes / MB:g} Mo par fichier. Un fichier au nom déjà pris "
-                            f"est enregistré sous un autre nom, jamais écrasé ; un fichier illisible est refusé "
+                            f"n'est enregistré que selon votre choix ci-dessous ; un fichier illisible est refusé "
                             f"sans être enregistré.", visible=not access.read_only)
+                existing = gr.Radio(list(EXISTING), value=ASK_FIRST, label="Si un fichier porte déjà ce nom",
+                                    elem_id="upload-existing", visible=not access.read_only)
                 files = gr.File(label="Communiqués", file_count="multiple", file_types=list(FORMATS),
                                 type="filepath", elem_id="upload-files", visible=not access.read_only)
                 add = gr.Button("Ajouter et indexer", variant="primary", elem_id="add", visible=not access.read_only)
             with gr.Tab("Sources", id="sources"):
-                table = gr.Dataframe(headers=["Titre", "Date", "Lieu", "Fichier", "Passages"],
+                table = gr.Dataframe(headers=["Titre", "Date", "Lieu", "Fichier", "Passages", "Statut"],
                                      value=[], interactive=False, wrap=True, label="Communiqués indexés")
                 reindex_button = gr.Button("Réindexer", elem_id="reindex", visible=not access.read_only)
                 gr.Markdown("« Réindexer » prend en compte les fichiers copiés à la main dans le dossier du corpus.",
@@ -289,7 +304,7 @@ def build_ui(service: Service) -> gr.Blocks:
         chat.clear(lambda: [], None, turns, api_visibility="private")
         outputs = [status, releases, table, report]
         reindex_button.click(reindex_from_page, editor, outputs, api_visibility="private")
-        add.click(upload_from_page, [files, editor], [*outputs, files], api_visibility="private")
+        add.click(upload_from_page, [files, editor, existing], [*outputs, files], api_visibility="private")
         sign_in_button.click(sign_in, password, [editor, password, signed_in], api_visibility="private")
         password.submit(sign_in, password, [editor, password, signed_in], api_visibility="private")
         demo.load(refreshed, None, outputs, api_visibility="private")
