@@ -164,8 +164,9 @@ def stories(documents: list) -> Stories:
             older, newer = _order(a, b)
             superseded[older.id] = newer.id
             continue
-        if (similarity >= NEAR_IDENTICAL or kept >= 0.9) or (
-                _compatible(a, b) and story_score(similarity, len(shared), len(shared_lead)) >= SAME_EVENT):
+        # Word for word, a copy whatever its date; otherwise the dates must allow one story.
+        if kept >= 0.9 or (_compatible(a, b) and (similarity >= NEAR_IDENTICAL or story_score(
+                similarity, len(shared), len(shared_lead)) >= SAME_EVENT)):
             copies[a_id].add(b_id)
             copies[b_id].add(a_id)
     # A story is every release linked to another by a copy (copies of copies are one story).
