@@ -56,12 +56,17 @@ def _print_answer(answer) -> None:
     if answer.understood_as:
         print(f"Compris : {answer.understood_as}")
     print(answer.message)
+    if answer.chronology:
+        from .chat.display import chronology_text
+        print(f"Chiffres antérieurs ou sans date : {chronology_text(answer)}")
     for citation in answer.citations:
         heading = " – ".join(p for p in (citation.title, citation.place, citation.date) if p)
         print(f"\n[{citation.rank}] {heading}\n    {citation.source}  (score {citation.score:.3f}, "
               f"caractères {citation.start}–{citation.end})")
         start, end = citation.highlight
         print("    " + citation.text[:start] + "«««" + citation.text[start:end] + "»»»" + citation.text[end:])
+        if citation.copies:
+            print("    aussi publié sur : " + ", ".join(c.get("url") or c["source"] for c in citation.copies))
 
 
 BATCH_LINE = '{"id": "…", "q": "…"}'
@@ -104,7 +109,8 @@ def cmd_ask(args) -> int:
         try:
             if isinstance(question, QAError):
                 raise question
-            answer = service.ask(question, k=args.k, id=id, mode=args.mode, history=history)
+            answer = service.ask(question, k=args.k, id=id, mode=args.mode, history=history,
+                                 use_question_dates=not args.sans_filtre)
         except QAError as error:
             if args.batch is None:
                 raise
@@ -195,6 +201,8 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", metavar="FILE", help='fichier JSONL de {"id": …, "q": …} (- pour stdin) ; les lignes '
                      'de même "conversation" sont les tours d\'une conversation, dans l\'ordre')
     ask.add_argument("--mode", choices=["hybrid", "dense", "lexical"], help="recherche (défaut : hybrid)")
+    ask.add_argument("--sans-filtre", action="store_true",
+                     help="ne pas filtrer par la période que la question nomme (« en 2022 »)")
     ask.set_defaults(run=cmd_ask)
 
     evaluation = common(commands.add_parser("eval", help="mesurer la recherche sur un jeu de questions JSONL"))

@@ -211,7 +211,7 @@ def evaluate(assistant, questions: list[Question], mode: str | None = None, k: i
     outcomes = []
     for question in questions:
         started = time.perf_counter()
-        ranked = assistant.rank(question.question, depth, mode)
+        ranked = assistant.arranged(question.question, depth, mode)[0]
         answer = assistant.answer_from(question.question, ranked[:k])
         outcomes.append(judge(question, [item.hit for item in ranked], answer, assistant.index.documents,
                               time.perf_counter() - started))

@@ -29,7 +29,7 @@ from .reading.chunking import passages as cut_passages
 from .reading.documents import CorpusFile, describe, read_document, readable_name
 from .reading.formats import UnreadableFile
 from .reading.limits import LimitExceeded, Limits
-from .reading.uploads import add_to_corpus
+from .reading.uploads import CHOICES, NAME_TAKEN, add_to_corpus
 from .settings import Settings
 
 NOTHING_INDEXED = ("Aucun document n'est encore indexé : ajoutez des communiqués (onglet « Ajouter des documents » "
@@ -91,7 +91,7 @@ def passages_wanted(k) -> int | None:
 class Received:
     """What became of one uploaded file: one honest line of the report."""
     name: str  # as uploaded
-    status: str  # ajouté, renommé, déjà présent, refusé
+    status: str  # ajouté, remplacé, renommé, déjà présent, nom déjà pris (nothing stored), refusé
     source: str | None = None  # its name in the corpus
     reason: str | None = None
 
@@ -99,6 +99,9 @@ class Received:
         name = readable_name(self.name)
         if self.source is None:
             return f"  refusé        {name} : {self.reason}"
+        if self.status == NAME_TAKEN:
+            return (f"  {self.status:<13} {self.source} : un autre fichier porte ce nom ; rien n'est enregistré. "
+                    f"Choisissez « remplacer » (une version corrigée) ou « garder les deux ».")
         renamed = f"  (envoyé sous le nom {name})" if self.source != self.name else ""
         reason = f" : {self.reason}" if self.reason else ""
         return f"  {self.status:<13} {self.source}{renamed}{reason}"
@@ -135,16 +138,19 @@ class Service:
             return self._assistant
 
     def ask(self, question: str, k: int | None = None, where: Filter | None = None,
-            mode: str | None = None, id: str | None = None, history: list | None = None) -> Answer:
+            mode: str | None = None, id: str | None = None, history: list | None = None,
+            use_question_dates: bool = True) -> Answer:
         """The answer to a question; k is clamped to 1…MAX_K, a question or k of the wrong type refused.
 
         With `history` (the previous questions, oldest first, as strings or {"q", "doc_ids",
         "understood_as"} dicts) a follow-up is read with the turns before it; a question that
-        stands alone is answered exactly as without history."""
+        stands alone is answered exactly as without history. `use_question_dates`: a period the
+        question names (« en 2022 ») filters by release date (Answer.filters); False drops it."""
         if question is not None and not isinstance(question, str):
             raise QAError(BAD_QUESTION)
         if not history:
-            return self.assistant().ask(question, k=passages_wanted(k), where=where, mode=mode, id=id)
+            return self.assistant().ask(question, k=passages_wanted(k), where=where, mode=mode, id=id,
+                                        use_question_dates=use_question_dates)
         return conversation.answer(self.assistant(), question, conversation.turns(history), k=passages_wanted(k),
                                    where=where, mode=mode, id=id)
 
@@ -210,23 +216,31 @@ class Service:
         return report
 
     def add_files(self, files: list[tuple[Path, str]], progress: Progress | None = None, *,
-                  credential) -> list[Received]:
+                  credential, existing: str | None = None) -> list[Received]:
         """Store uploaded files (path on disk, name as sent) in the corpus under safe names, then
         index them; returns one line per file. Each file is read as the index will read it before
         it is stored: a refused file leaves nothing in the corpus. An upload during a build waits
-        for it. The build report follows the received files."""
+        for it. The build report follows the received files.
+
+        existing: for a file whose name another file has, "replace" it or "keep" both (the new one
+        under the next free name); None stores nothing for it and says so (« nom déjà pris »),
+        so that the editor chooses."""
         self.access.check(credential)
+        if existing is not None and existing not in CHOICES:
+            raise QAError(f"Choix inconnu « {existing} » pour un nom déjà pris : « replace » (remplacer) ou "
+                          f"« keep » (garder les deux).")
         limits = Limits.of(self.settings)
         received = []
         for path, name in files:
             try:
                 added = add_to_corpus(self.settings.corpus, Path(path), name, limits,
-                                      validate=lambda staged, safe: self._validate(staged, safe, limits))
+                                      validate=lambda staged, safe: self._validate(staged, safe, limits),
+                                      existing=existing)
                 received.append(Received(name, added.status, added.source))
             except (UnreadableFile, LimitExceeded, OSError) as error:
                 received.append(Received(name, "refusé", reason=describe(error)))
         lines = "Fichiers reçus :\n" + "\n".join(r.line() for r in received)
-        if not any(r.source for r in received):
+        if not any(r.source and r.status != NAME_TAKEN for r in received):
             self._reported(lines)
             return received
         try:
@@ -260,13 +274,22 @@ class Service:
     # What the page shows -----------------------------------------------------------------------
 
     def releases(self) -> list[list]:
-        """One row per indexed release, newest first: title, date, place, file, passages."""
+        """One row per indexed release, newest first: title, date, place, file, passages, status
+        (« » ; « remplacé par <file> » for a superseded version, which answers no more ; « copie de
+        <file> » for a syndicated copy)."""
         try:
-            index = self.assistant().index  # the live build, with its own manifest
+            assistant = self.assistant()  # the live build, with its own manifest
         except QAError:
             return []
+        index, told = assistant.index, assistant.stories
         counts = {doc_id: entry["passages"] for doc_id, entry in index.manifest["documents"].items()}
-        rows = [[d.title or "", d.date or "", d.place or "", d.source, counts.get(d.id, 0)]
+
+        def status(doc_id: str) -> str:
+            if doc_id in told.superseded and told.superseded[doc_id] in index.documents:
+                return f"remplacé par {index.documents[told.superseded[doc_id]].source}"
+            others = [index.documents[o].source for o in told.copies.get(doc_id, ()) if o in index.documents]
+            return f"même histoire que {', '.join(others)}" if others else ""
+        rows = [[d.title or "", d.date or "", d.place or "", d.source, counts.get(d.id, 0), status(d.id)]
                 for d in index.documents.values()]
         return sorted(rows, key=lambda row: (row[1], row[3]), reverse=True)
 

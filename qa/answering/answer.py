@@ -23,12 +23,15 @@ class Citation:
     score: float  # what citations are ordered by
     highlight: tuple[int, int]  # the supporting sentence, as offsets inside `text`
     confidence: float = 0.0  # calibrated probability that its highlighted sentence holds the answer
+    # The other releases telling the same story (syndicated copies): {"doc_id", "source", "title", "date", "url"}
+    copies: tuple = ()
 
     def to_dict(self) -> dict:
         return {"rank": self.rank, "passage_id": self.passage_id, "doc_id": self.doc_id, "source": self.source,
                 "title": self.title, "date": self.date, "place": self.place, "text": self.text,
                 "start": self.start, "end": self.end, "score": round(self.score, 4),
-                "confidence": round(self.confidence, 3), "highlight": list(self.highlight)}
+                "confidence": round(self.confidence, 3), "highlight": list(self.highlight),
+                "copies": [dict(c) for c in self.copies]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,10 @@ class Answer:
     timings: dict = field(default_factory=dict)
     confidence: float = 0.0  # calibrated probability that the answer sentence holds the answer
     understood_as: str | None = None  # a follow-up as it was understood with the turns before it
+    # Other releases stating the same kind of figure, newest first, undated last (timeline.Statement)
+    chronology: list = field(default_factory=list)
+    # The period read from the question and used as a filter: {"date_from", "date_to", "label", "said"}
+    filters: dict | None = None
 
     def to_dict(self) -> dict:
         answer = None
@@ -60,7 +67,9 @@ class Answer:
         out = {"question": self.question, "understood_as": self.understood_as, "answer": answer, "abstained": self.abstained,
                "message": self.message, "truncated": self.truncated,
                "confidence": round(self.confidence, 3), "confidence_label": confidence_label(self.confidence),
-               "citations": [c.to_dict() for c in self.citations], "timings": self.timings}
+               "citations": [c.to_dict() for c in self.citations],
+               "chronology": [s.to_dict() for s in self.chronology], "filters": self.filters,
+               "timings": self.timings}
         if self.id is not None:
             out = {"id": self.id, **out}
         return out

@@ -8,17 +8,25 @@ from pathlib import Path
 import numpy as np
 
 from ..indexing import store
+from . import timeline
 from .answer import Answer, Ranked, compose
 from .evidence import EvidenceModel, default_model, gather, matrix
 from ..indexing.embedding import Encoder, load_encoder
 from ..errors import EmptyIndexError, IndexMissingError, QAError
 from ..reading.lexical import terms
+from .questions import question_period
 from .search import MODES, Filter, Hit, dense_search, hybrid_search, lexical_search
+from ..reading.stories import Stories
 from ..settings import DEFAULT_MODEL, Settings
 
 EMPTY_QUESTION = "Posez une question sur les communiqués, par exemple : « Où a été célébrée la Journée internationale des migrants 2024 ? »"
 NO_PASSAGE = "Je n'ai trouvé aucun passage qui réponde à cette question."
 TRUNCATED = "Votre question était très longue : seuls ses {n} premiers caractères ont été pris en compte."
+PERIOD = ("Période : {label} (d'après « {said} » ; les communiqués sans date sont gardés). "
+          "Retirez le filtre pour chercher dans tous les communiqués.")
+UNDATED_ANSWER = " Le communiqué qui répond n'est pas daté : il est gardé faute de date, pas parce qu'il est de cette période."
+NOTHING_IN_PERIOD = ("Aucun communiqué de la période « {label} » (d'après « {said} ») ne répond à cette question. "
+                     "Retirez le filtre de date pour chercher dans tous les communiqués.")
 # How many first-stage passages the second stage reads, sentence by sentence.
 SECOND_STAGE = 30
 
@@ -34,6 +42,7 @@ class Assistant:
         self.model = model or default_model()
         self.lexical = index.lexical
         self.term_weights = index.lexical.weight
+        self.stories = Stories.from_dict(index.stories)
 
     @classmethod
     def open(cls, index: str | Path | None = None, encoder: Encoder | None = None,
@@ -71,6 +80,7 @@ class Assistant:
         if not self.index.passages:
             raise EmptyIndexError(self.settings.corpus)
         query = question[:self.settings.max_question_chars]
+        where = timeline.excluding(where, self.stories)  # a superseded version never answers
         question_terms = self.lexical.expand(terms(query))
         started = time.perf_counter()
         vector = self.encoder.encode_queries([query])[0]
@@ -109,10 +119,12 @@ class Assistant:
         return ranked[:depth]
 
     def ask(self, question: str, k: int | None = None, id: str | None = None, mode: str | None = None,
-            where: Filter | None = None) -> Answer:
+            where: Filter | None = None, use_question_dates: bool = True) -> Answer:
         """The supporting sentence and the k best passages for a question (k capped at the index size).
 
         mode: hybrid (default), dense or lexical retrieval; where: only some releases (files, dates).
+        use_question_dates: a period the question names (« en 2022 ») filters by release date, and
+        the answer says so (Answer.filters); False asks without it (« retirer le filtre »).
         """
         k = self.settings.k if k is None else max(1, int(k))
         question = (question or "").strip()
@@ -121,20 +133,43 @@ class Assistant:
         truncated = len(question) > self.settings.max_question_chars
         query = question[:self.settings.max_question_chars]
         timings: dict[str, float] = {}
-        ranked = self.rank(query, k, mode, where, timings)
+        ranked, chronology, period = self.arranged(query, max(k, SECOND_STAGE), mode, where, use_question_dates,
+                                                   timings)
         started = time.perf_counter()
         answer = self.answer_from(query, ranked[:k], id=id)
+        if not answer.abstained:
+            answer = replace(answer, chronology=timeline.numbered(chronology, answer.citations))
         timings["answer_ms"] = (time.perf_counter() - started) * 1000
         message = answer.message
+        if period is not None:
+            answer = replace(answer, filters=period.to_dict())
+            if answer.abstained:
+                message = NOTHING_IN_PERIOD.format(label=period.label, said=period.said)
+            else:
+                message += "\n\n" + PERIOD.format(label=period.label, said=period.said)
+                if answer.citations and answer.citations[0].date is None:
+                    message += UNDATED_ANSWER
         if truncated:
             message = TRUNCATED.format(n=self.settings.max_question_chars) + "\n\n" + message
         return replace(answer, message=message, truncated=truncated,
                        timings={name: round(ms, 2) for name, ms in timings.items()})
 
+    def arranged(self, question: str, depth: int, mode: str | None = None, where: Filter | None = None,
+                 use_question_dates: bool = True, timings: dict | None = None):
+        """(ranked, chronology, period): the passages ranked among the releases of the question's
+        period (when it names one and `use_question_dates`), then the newest statement of the
+        answer's figure first, each story once; the other statements of that figure, newest first."""
+        period = question_period(question) if use_question_dates else None
+        ranked = self.rank(question, depth, mode, timeline.with_period(where, period), timings)
+        ranked, chronology = timeline.arrange(question, ranked, self.index, self.model.abstain_below, self.stories)
+        return timeline.fold(ranked, self.stories, self.index.documents), chronology, period
+
     def answer_from(self, question: str, ranked: list[Ranked], id: str | None = None) -> Answer:
         """The answer sentence and citations for passages already ranked; abstains when the best
         sentence is unlikely to hold the answer (calibrated on the development sets)."""
         sentence, citations = compose(ranked, self.index.documents)
+        citations = [replace(c, copies=tuple(timeline.copies_of(c.doc_id, self.stories, self.index.documents)))
+                     for c in citations]
         confidence = ranked[0].confidence if ranked else 0.0
         if sentence is None or confidence < self.model.abstain_below:
             return Answer(question, None, citations, abstained=True, message=NO_PASSAGE, id=id, confidence=confidence)

@@ -129,3 +129,115 @@ def holds(sentence: str, question: str, kind: str | None, entities: list) -> Hol
         return Holds(held, new, False)
     held = bool(_CAUSE.search(folded))
     return Holds(held, held, False)
+
+
+# Dates a question names ----------------------------------------------------------------------
+# A period (a year, a month, a range, « l'an dernier ») becomes a filter on the release date that the
+# reader sees and can remove; an exact day (« le samedi 10 avril 2021 ») is left to the ranking (the
+# release may be dated days later); « depuis 2017 » in a question asking for a number names where a
+# cumulative figure starts (« combien … sont rentrés depuis 2017 »), not which releases to read.
+
+_MONTH_NUMBERS = (("janv", 1), ("fevr", 2), ("mars", 3), ("avr", 4), ("mai", 5), ("juin", 6), ("juil", 7),
+                  ("aout", 8), ("sept", 9), ("oct", 10), ("nov", 11), ("dec", 12))
+_MONTH_WORD = r"(?:janv\w*|fevr\w*|mars|avr\w*|mai|juin|juil\w*|aout|sept\w*|oct\w*|nov\w*|dec\w*)"
+# A month, or a year, or a month and a year; never a day (« 10 avril 2021 » is an exact day).
+_WHEN = rf"(?<!\d )(?:(?P<{{m}}>{_MONTH_WORD}) )?(?P<{{y}}>(?:19|20)\d\d)\b"
+_PERIODS = [
+    ("between", re.compile(r"\bentre (?:le |l'annee |les annees )?" + _WHEN.format(m="m1", y="y1").replace("(?P<y1>", "(?P<y1>")
+                           + r" et (?:le |l'annee )?" + _WHEN.format(m="m2", y="y2"))),
+    ("between_months", re.compile(rf"\ben (?P<m1>{_MONTH_WORD}) et (?P<m2>{_MONTH_WORD}) (?P<y>(?:19|20)\d\d)\b")),
+    ("since", re.compile(r"\b(?:depuis|a partir d[e']|a compter d[e']) ?(?:l'annee |le mois d[e'] ?)?"
+                         + _WHEN.format(m="m", y="y"))),
+    ("after", re.compile(r"\b(?:apres|au-dela d[e']|posterieur\w* a) ?(?:l'annee )?" + _WHEN.format(m="m", y="y"))),
+    ("before", re.compile(r"\b(?:avant|anterieur\w* a|jusqu'en) ?(?:l'annee )?" + _WHEN.format(m="m", y="y"))),
+    ("in", re.compile(r"\b(?:en|durant|pendant|au cours de|courant|de l'annee|l'annee|dans l'annee) "
+                      r"(?:l'annee |le mois d[e'] ?|(?:l'an|l'annee) )?" + _WHEN.format(m="m", y="y"))),
+    ("last_year", re.compile(r"\b(?:l'an (?:dernier|passe)|l'annee (?:derniere|passee))\b")),
+    ("this_year", re.compile(r"\bcette annee\b")),
+]
+_EXACT_DAY = re.compile(rf"\b\d{{1,2}}(?:er)? {_MONTH_WORD}(?: (?:19|20)\d\d)?\b")
+_MONTH_LABELS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+                 "octobre", "novembre", "décembre")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Release dates a question asks about (inclusive, YYYY-MM-DD; None: open), as it says them."""
+    date_from: str | None
+    date_to: str | None
+    said: str  # the question's own words (« en 2022 »)
+    label: str  # the period in words (« 2022 », « décembre 2024 », « depuis 2023 »)
+
+    def to_dict(self) -> dict:
+        return {"date_from": self.date_from, "date_to": self.date_to, "label": self.label, "said": self.said}
+
+
+def _month(word: str | None) -> int | None:
+    if not word:
+        return None
+    return next(number for prefix, number in _MONTH_NUMBERS if word.startswith(prefix))
+
+
+def _first_day(year: int, month: int | None) -> str:
+    return f"{year:04d}-{month or 1:02d}-01"
+
+
+def _last_day(year: int, month: int | None) -> str:
+    import calendar
+    month = month or 12
+    return f"{year:04d}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+
+
+def _words(year: int, month: int | None) -> str:
+    return f"{_MONTH_LABELS[month - 1]} {year}" if month else str(year)
+
+
+def question_period(question: str, today=None) -> Period | None:
+    """The period of release dates a question names, or None: no period, an exact day only, or the
+    span of the figure a « combien » question asks for (« depuis 2017 », « entre mai 2017 et
+    février 2018 »: where a cumulative figure starts counting, not which releases to read).
+    `today` (a date) reads « l'an dernier »; default: today."""
+    import datetime as dt
+    folded = _folded(question or "")
+    # An exact day is evidence for the ranking, not a period: blank it out before looking for one.
+    folded = _EXACT_DAY.sub(lambda m: "#" * len(m.group(0)), folded)
+    today = today or dt.date.today()
+    asks_number = answer_type(question or "") == "number"
+    for kind, pattern in _PERIODS:
+        found = pattern.search(folded)
+        if not found:
+            continue
+        said = (question or "")[found.start():found.end()]
+        if kind == "last_year":
+            year = today.year - 1
+            return Period(_first_day(year, None), _last_day(year, None), said, str(year))
+        if kind == "this_year":
+            return Period(_first_day(today.year, None), _last_day(today.year, None), said, str(today.year))
+        if kind == "between":
+            if asks_number:  # « combien … entre janvier 2023 et juin 2024 »: the span the figure covers
+                return None
+            y1, m1, y2, m2 = int(found["y1"]), _month(found["m1"]), int(found["y2"]), _month(found["m2"])
+            if (y1, m1 or 0) > (y2, m2 or 0):
+                continue
+            return Period(_first_day(y1, m1), _last_day(y2, m2), said, f"de {_words(y1, m1)} à {_words(y2, m2)}")
+        if kind == "between_months":
+            year, m1, m2 = int(found["y"]), _month(found["m1"]), _month(found["m2"])
+            if m1 > m2:
+                continue
+            return Period(_first_day(year, m1), _last_day(year, m2), said,
+                          f"{_MONTH_LABELS[m1 - 1]} et {_words(year, m2)}")
+        year, month = int(found["y"]), _month(found["m"])
+        if kind == "since":
+            if asks_number:  # « combien … depuis 2017 »: where the figure starts counting
+                return None
+            return Period(_first_day(year, month), None, said, f"depuis {_words(year, month)}")
+        if kind == "after":
+            nxt = (year, month + 1) if month and month < 12 else (year + 1, 1 if month else None)
+            return Period(_first_day(*nxt), None, said, f"après {_words(year, month)}")
+        if kind == "before":
+            if month:
+                prev = (year, month - 1) if month > 1 else (year - 1, 12)
+                return Period(None, _last_day(*prev), said, f"avant {_words(year, month)}")
+            return Period(None, _last_day(year - 1, None), said, f"avant {year}")
+        return Period(_first_day(year, month), _last_day(year, month), said, _words(year, month))
+    return None

@@ -27,21 +27,27 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """Which releases a search may return: by file and by date (YYYY-MM-DD, inclusive).
-    A release without a date is kept only when no date bound is set."""
+    """Which releases a search may return: by file and by date (YYYY-MM-DD, inclusive), and which
+    ones it may not (`exclude`, document ids: superseded versions). A release without a date is
+    kept when no date bound is set, or when `keep_undated` (a period read from the question: an
+    undated release is never dropped silently)."""
     sources: frozenset[str] | None = None
     date_from: str | None = None
     date_to: str | None = None
+    keep_undated: bool = False
+    exclude: frozenset[str] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.sources) or bool(self.date_from) or bool(self.date_to)
+        return bool(self.sources) or bool(self.date_from) or bool(self.date_to) or bool(self.exclude)
 
     def allows(self, document) -> bool:
         if self.sources and document.source not in self.sources:
             return False
+        if self.exclude and document.id in self.exclude:
+            return False
         if self.date_from or self.date_to:
             if not document.date:
-                return False
+                return self.keep_undated
             if self.date_from and document.date < self.date_from:
                 return False
             if self.date_to and document.date > self.date_to:

@@ -33,6 +33,40 @@ def french_date(iso: str | None) -> str | None:
     return f"{'1er' if day == 1 else day} {MONTHS[month - 1]} {year}"
 
 
+SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+
+
+def short_date(iso: str | None) -> str:
+    """« 19 déc. 2024 » ; « sans date » for an undated release."""
+    if not iso:
+        return "sans date"
+    year, month, day = (int(part) for part in iso.split("-"))
+    return f"{'1er' if day == 1 else day} {SHORT_MONTHS[month - 1]} {year}"
+
+
+def chronology_text(answer: Answer) -> str:
+    """The other statements of the answer's figure: « 19 déc. 2024 : 44 000 [2] · 13 déc. 2021 : 13 000 »."""
+    items = []
+    for statement in answer.chronology:
+        cited = f" [{statement.rank}]" if statement.rank else ""
+        items.append(f"{short_date(statement.date)} : {statement.figure or statement.text}{cited}")
+    return " · ".join(items)
+
+
+def filter_text(answer: Answer) -> str | None:
+    """The chip of the period read from the question: « Période : 2022 (d'après « en 2022 ») »."""
+    if not answer.filters:
+        return None
+    return f"Période : {answer.filters['label']} (d'après « {answer.filters['said']} »)"
+
+
+def copies_text(citation: Citation) -> str | None:
+    """« aussi publié sur : maliweb-….txt, … » for a story published by several releases."""
+    if not citation.copies:
+        return None
+    return "aussi publié sur : " + ", ".join(copy.get("url") or copy["source"] for copy in citation.copies)
+
+
 def reference(citation: Citation, url: str | None = None) -> str:
     """A reference ready to paste: « Title », organisation, place, date, file or address."""
     parts = [f"« {citation.title} »" if citation.title else None, ORGANISATION, citation.place,
@@ -70,6 +104,8 @@ def citation_html(citation: Citation, document: Document | None = None) -> str:
     # « Copier la citation »: the page's script copies the hidden quote with its reference.
     card += (f'<span class="citation-quote">{inert(citation_text(citation.to_dict(), document.url if document else None))}'
              f'</span><button class="copy-citation" type="button">Copier la citation</button>')
+    if copies := copies_text(citation):
+        card += f'<div class="citation-copies">{inert(copies)}</div>'
     if document is not None:
         card += (f'<details class="citation-full"><summary>Voir le communiqué entier et la référence</summary>'
                  f'<div class="reference">Référence : {inert(reference(citation, document.url))}</div>'
@@ -77,6 +113,7 @@ def citation_html(citation: Citation, document: Document | None = None) -> str:
     return card + "</div>"
 
 
+NO_PASSAGE = "Je n'ai trouvé aucun passage qui réponde à cette question."
 # Cards shown at once under an answer; the others wait behind « Autres passages (n) ».
 SHOWN = 3
 
@@ -93,11 +130,13 @@ def answer_html(answer: Answer, documents: dict[str, Document] | None = None, fl
     if not answer.citations:
         return f"{understood}<p>{inert(answer.message)}</p>"
     parts = [understood] if understood else []
+    if chip := filter_text(answer):
+        parts.append(f'<p class="filter-chip">{inert(chip)}</p>')
     if answer.truncated:
         parts.append(f"<p><i>{inert(answer.message.split(chr(10))[0])}</i></p>")
     citations = answer.citations
     if answer.abstained:
-        parts.append("<p>Je n'ai trouvé aucun passage qui réponde à cette question.</p>")
+        parts.append(f"<p>{inert(answer.message.split(chr(10))[-1]) if answer.filters else NO_PASSAGE}</p>")
         heading = "Passages seulement proches de la question (ils n'y répondent pas sûrement)"
     else:
         citations = [c for i, c in enumerate(citations) if i == 0 or c.confidence >= floor]
@@ -105,6 +144,9 @@ def answer_html(answer: Answer, documents: dict[str, Document] | None = None, fl
                            and c.start <= answer.sentence.start and answer.sentence.end <= c.end)
         parts.append(f'<p class="answer">{inert(answer.sentence.text)} <b>{markers}</b> '
                      f'<span class="confidence">(confiance {confidence_label(answer.confidence)})</span></p>')
+        if answer.chronology:
+            parts.append(f'<p class="chronology"><b>Chiffres antérieurs ou sans date :</b> '
+                         f'{inert(chronology_text(answer))}</p>')
         heading = "Sources"
     parts.append(f"<p><b>{heading}</b></p>")
     parts.extend(citation_html(c, documents.get(c.doc_id)) for c in citations[:SHOWN])

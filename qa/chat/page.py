@@ -49,6 +49,11 @@ ASK_ALONE = "Reposer sans le contexte"
 DROP_FILTERS = "Retirer les filtres et reposer la question"
 _DROP = "\x00sans-filtres\x00"  # marks the option value that drops the filters
 NBSP = "\u00a0"
+DROP_FILTER = "Retirer le filtre de date"
+WITHOUT_DATES = "\x00sans-filtre\x00"  # marks the option's value: the question asked again without its period
+# The upload's choice for a name already taken, as the page says it → as the service takes it.
+ASK_FIRST = "Me demander (ne rien enregistrer)"
+EXISTING = {ASK_FIRST: None, "Remplacer (version corrigée)": "replace", "Garder les deux": "keep"}
 CSS = """
 .citation { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
 .citation-meta { font-size: 0.85em; opacity: 0.8; }
@@ -267,9 +272,9 @@ def releases_html(rows: list[list], skipped: dict[str, str]) -> str:
     if not rows and not skipped:
         return f"<p>{inert(NOTHING_INDEXED)}</p>"
     items = []
-    for title, date, place, source, count in rows:
+    for title, date, place, source, count, state in rows:
         meta = " · ".join(part for part in (french_date(date) or "sans date", place,
-                                             plural(count, "passage"), "indexé") if part)
+                                             plural(count, "passage"), state or "indexé") if part)
         items.append(f'<li><b>{inert(title or source)}</b><br><span class="meta">{inert(meta)}</span>'
                      f'<br><span class="meta">{inert(source)}</span></li>')
     for source, reason in sorted(skipped.items()):
@@ -292,7 +297,8 @@ def build_ui(service: Service) -> gr.Blocks:
         return str(path)
 
     def respond(question: str, history: list, turns: list, exchanges: list, k: float, sources: list[str],
-                date_from: str, date_to: str, alone: bool = False):
+                date_from: str, date_to: str, alone: bool = False,
+                use_question_dates: bool = True):
         """One turn: the question read with the turns before it (`turns`: what the service needs of
         them), unless `alone`; a follow-up shows how it was understood and offers to ask it alone.
         A bad date is said under the date fields and nothing is asked."""
@@ -311,7 +317,8 @@ def build_ui(service: Service) -> gr.Blocks:
                 reply["options"] = [{"label": DROP_FILTERS, "value": _DROP + question}]
                 history.append(reply)
                 return "", history, turns, exchanges, problem, gr.update()
-            answer = service.ask(question, k=int(k), where=where, history=turns)
+            answer = service.ask(question, k=int(k), where=where, history=turns,
+                                 use_question_dates=use_question_dates)
             reply["content"] = answer_html(answer, service.documents_of(answer),
                                            floor=service.assistant().model.floor)
             options = []
@@ -321,6 +328,8 @@ def build_ui(service: Service) -> gr.Blocks:
                 reply["content"] += (f"<p><i>Les filtres ({inert(_filter_words(where))}) limitent la recherche "
                                      f"à {plural(service.matching(where) or 0, 'communiqué')}.</i></p>")
                 options.append({"label": DROP_FILTERS, "value": _DROP + question})
+            if answer.filters:  # the period read from the question, which the reader can remove
+                options.append({"label": DROP_FILTER, "value": WITHOUT_DATES + question})
             if options:
                 reply["options"] = options
             if question:
@@ -335,8 +344,13 @@ def build_ui(service: Service) -> gr.Blocks:
     def respond_option(history: list, turns: list, exchanges: list, k: float, sources: list[str], date_from: str,
                        date_to: str, selected: gr.SelectData):
         """« Reposer sans le contexte »: the raw question again, read alone; « Retirer les filtres »:
-        the question again without the filters (which are cleared)."""
+        the question again without the filters (which are cleared); « Retirer le filtre de date »: the
+        question again without the period it names."""
         value = str(selected.value)
+        if value.startswith(WITHOUT_DATES):
+            out = respond(value[len(WITHOUT_DATES):], history, turns, exchanges, k, sources, date_from, date_to,
+                          use_question_dates=False)
+            return (*out, gr.update(), gr.update(), gr.update())
         if value.startswith(_DROP):
             out = respond(value[len(_DROP):], history, turns, exchanges, k, [], "", "")
             return (*out, gr.update(value=[]), "", "")
@@ -368,12 +382,13 @@ def build_ui(service: Service) -> gr.Blocks:
             return feedback_id, gr.update(), str(error)
         return None, gr.update(visible=False, value=""), "Merci, commentaire enregistré."
 
-    def ask(question: str, k: int = 5, history: list | None = None) -> dict:
+    def ask(question: str, k: int = 5, history: list | None = None, use_question_dates: bool = True) -> dict:
         """The answer to one question in the JSON contract: answer sentence, abstained, citations, and
         `understood_as` when `history` (the previous questions, oldest first, or {"q", "doc_ids"}
-        objects) makes it a follow-up."""
+        objects) makes it a follow-up; `filters` the period read from the question
+        (`use_question_dates=False` drops it), `chronology` the other statements of its figure."""
         try:
-            return service.ask(question, k=k, history=history).to_dict()
+            return service.ask(question, k=k, history=history, use_question_dates=use_question_dates).to_dict()
         except QAError as error:
             raise gr.Error(str(error)) from None
 
@@ -398,28 +413,29 @@ def build_ui(service: Service) -> gr.Blocks:
             raise gr.Error(str(error)) from None
         return refreshed()
 
-    def upload_from_page(files, credential, progress=gr.Progress()):
+    def upload_from_page(files, credential, existing, progress=gr.Progress()):
         if not files:
             raise gr.Error("Choisissez d'abord un ou plusieurs fichiers.")
         try:
             service.add_files([(Path(path), Path(path).name) for path in files], _progress_callback(progress),
-                              credential=credential)
+                              credential=credential, existing=EXISTING.get(existing))
         except QAError as error:
             raise gr.Error(str(error)) from None
         finally:
             discard_uploads(files)
         return (*refreshed(), None)
 
-    def upload_api(files: list[FileData], password: str = "") -> dict:
+    def upload_api(files: list[FileData], password: str = "", existing: str = "") -> dict:
         """Editors: add files to the corpus and index them. Returns one line per file (ajouté,
-        renommé, déjà présent, refusé and why) and the build report. (A replace-or-keep-both
-        choice would come as a third parameter, defaulting to keep both, as today.)"""
+        remplacé, renommé, déjà présent, nom déjà pris, refusé and why) and the build report.
+        `existing`: for a file whose name another file has, "replace" or "keep" (both); empty: not
+        stored, « nom déjà pris », so that the caller chooses."""
         try:
             service.access.check(password)
             sent = sent_files(files)
             if not sent:
                 raise QAError("Aucun fichier reçu (no file received).")
-            received = service.add_files(sent, credential=password)
+            received = service.add_files(sent, credential=password, existing=existing or None)
         except QAError as error:
             raise gr.Error(str(error)) from None
         finally:
@@ -487,8 +503,10 @@ def build_ui(service: Service) -> gr.Blocks:
                 signed_in = gr.Markdown("", elem_id="signed-in")
                 gr.Markdown(f"Formats acceptés{NBSP}: {', '.join(FORMATS)}{NBSP}; au plus "
                             f"{french_number(service.settings.upload_bytes / MB)}{NBSP}Mo par fichier. Un fichier au "
-                            f"nom déjà pris est enregistré sous un autre nom, jamais écrasé{NBSP}; un fichier vide "
+                            f"nom déjà pris n'est enregistré que selon votre choix ci-dessous{NBSP}; un fichier vide "
                             f"ou illisible est refusé sans être enregistré.", visible=not access.read_only)
+                existing = gr.Radio(list(EXISTING), value=ASK_FIRST, label="Si un fichier porte déjà ce nom",
+                                    elem_id="upload-existing", visible=not access.read_only)
                 files = gr.File(label="Communiqués", file_count="multiple", file_types=list(FORMATS),
                                 type="filepath", elem_id="upload-files", visible=not access.read_only)
                 add = gr.Button("Ajouter et indexer", variant="primary", elem_id="add", visible=not access.read_only)
@@ -516,7 +534,7 @@ def build_ui(service: Service) -> gr.Blocks:
         chat.clear(lambda: ([], [], None), None, [turns, exchanges, download], api_visibility="private")
         outputs = [status, releases, table, report]
         reindex_button.click(reindex_from_page, editor, outputs, api_visibility="private")
-        add.click(upload_from_page, [files, editor], [*outputs, files], api_visibility="private").then(
+        add.click(upload_from_page, [files, editor, existing], [*outputs, files], api_visibility="private").then(
             service.report, None, received, api_visibility="private")
         sign_in_button.click(sign_in, password, [editor, password, signed_in], api_visibility="private")
         password.submit(sign_in, password, [editor, password, signed_in], api_visibility="private")

@@ -21,6 +21,7 @@ from ..reading.chunking import Passage, passages as cut_passages, sentence_spans
 from ..reading.entities import entities
 from ..reading.documents import Document, Skipped, file_digest, list_corpus, read_corpus
 from ..reading.limits import Limits
+from ..reading.stories import Stories, stories
 from .embedding import Encoder, EncoderInfo
 from ..errors import IndexCorruptError, IndexMissingError, QAError
 from ..reading.lexical import terms
@@ -147,12 +148,13 @@ def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.S
 
 
 def cut_corpus(documents: list[Document], settings: Settings, known: dict[str, Analysis] | None = None,
-               ) -> tuple[list[Passage], list[str], list[Analysis]]:
-    """The passages of every document (repeated text said once), what the encoder reads of each,
-    and each document's analysis (`known`: analyses by content hash, reused when unchanged)."""
+               found: Stories | None = None) -> tuple[list[Passage], list[str], list[Analysis]]:
+    """The passages of every document (repeated text said once, except between copies or versions
+    of one story), what the encoder reads of each, and each document's analysis (`known`: analyses
+    by content hash, reused when unchanged)."""
     known = known or {}
     analyses = {d.id: known.get(d.sha256) or analyse(d) for d in documents}
-    repeated = repeated_sentences(documents, analyses)
+    repeated = repeated_sentences(documents, analyses, together=found.together if found else None)
     all_passages: list[Passage] = []
     texts: list[str] = []
     for document in documents:
@@ -186,14 +188,16 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
 
         known_analyses = store.load_analyses(previous) if same_pipeline else {}
         known_analyses = {sha: Analysis.from_row(row) for sha, row in known_analyses.items()}
-        all_passages, texts, analyses = cut_corpus(documents, settings, known_analyses)
+        told = stories(documents)
+        all_passages, texts, analyses = cut_corpus(documents, settings, known_analyses, told)
         counts = Counter(passage.doc_id for passage in all_passages)
         too_long = {d.id: reason for d in documents if (reason := limits.too_many_passages(counts[d.id]))}
         if too_long:  # skipped, and the corpus cut again without them (their repeated text goes elsewhere)
             skipped += [Skipped(d.source, too_long[d.id], d.sha256) for d in documents if d.id in too_long]
             documents = [d for d in documents if d.id not in too_long]
+            told = stories(documents)
             all_passages, texts, analyses = cut_corpus(
-                documents, settings, {**known_analyses, **{a.sha256: a for a in analyses}})
+                documents, settings, {**known_analyses, **{a.sha256: a for a in analyses}}, told)
 
         vectors = np.empty((len(texts), encoder.info.dim), dtype=np.float32)
         keys = [passage_key(text) for text in texts]
@@ -250,7 +254,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
                           settings.chunking(), skipped, seconds,
                           changes={name: len(sources) for name, sources in changes.items()}, tokens=tokens, keys=keys,
                           analyses=[analysis.to_row() for analysis in analyses],
-                          sentences=sentences, sentence_vectors=sentence_vectors)
+                          sentences=sentences, sentence_vectors=sentence_vectors, stories=told.to_dict())
     counts = Counter(passage.doc_id for passage in all_passages)
     return BuildReport(documents, dict(counts), skipped, time.perf_counter() - started, embedded=len(missing),
                        reused=len(texts) - len(missing), notes=notes, **changes)

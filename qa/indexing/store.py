@@ -20,7 +20,7 @@ import re
 import shutil
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import faiss
@@ -64,6 +64,7 @@ class StoredIndex:
     dense: faiss.Index
     lexical: LexicalIndex
     sentences: Sentences | None = None  # None for a build made before the sentence stage
+    stories: dict = field(default_factory=dict)  # {"copies": {doc: [docs]}, "superseded": {old: new}}
 
     @property
     def encoder(self) -> EncoderInfo:
@@ -182,7 +183,8 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
                 encoder: EncoderInfo, chunking: dict, skipped: list[Skipped], seconds: float,
                 changes: dict | None = None, tokens: list[list[str]] | None = None,
                 analyses: list[dict] | None = None, keys: list[str] | None = None,
-                sentences: list[dict] | None = None, sentence_vectors: np.ndarray | None = None) -> Path:
+                sentences: list[dict] | None = None, sentence_vectors: np.ndarray | None = None,
+                stories: dict | None = None) -> Path:
     """Write a complete build beside the live one, then make it live. Returns the build folder.
 
     keys: for each passage, the digest of the text its vector was computed from (what the next
@@ -215,6 +217,10 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
         np.save(handle, sentence_vectors, allow_pickle=False)
         handle.flush()
         os.fsync(handle.fileno())
+
+    # Syndicated copies and superseded versions (qa.answering.timeline), computed from the corpus.
+    (staging / "stories.json").write_text(json.dumps(stories or {}, ensure_ascii=False), encoding="utf-8")
+    _fsync(staging / "stories.json")
 
     counts = Counter(passage.doc_id for passage in passages)
     manifest = {
@@ -297,8 +303,13 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
         raise IndexCorruptError(build, f"{dense.ntotal} vecteurs pour {len(passages)} passages")
     if lexical.size != len(passages):
         raise IndexCorruptError(build / "lexical", f"{lexical.size} passages au lieu de {len(passages)}")
+    try:
+        found = json.loads((build / "stories.json").read_text(encoding="utf-8")) \
+            if (build / "stories.json").is_file() else {}
+    except ValueError as error:
+        raise IndexCorruptError(build / "stories.json", error) from None
     return StoredIndex(build, manifest, documents, passages, dense, lexical,
-                       _load_sentences(build, passages, built_with.dim))
+                       _load_sentences(build, passages, built_with.dim), found)
 
 
 def _load_sentences(build: Path, passages: list[Passage], dim: int) -> Sentences | None:

@@ -3,9 +3,10 @@ overwrite, nothing stored that the index would refuse.
 
 A name is reduced to a plain file name inside the corpus (`../../etc/passwd.txt` becomes
 `passwd.txt`, an absolute path its last part), at most 255 bytes in UTF-8 with its suffix (a file
-system counts bytes, not characters); a different file under a name already taken is stored under
-the next free name (`release-2.pdf`), never written over; the same file again is recognised and not
-stored twice. The file is read as the index will read it before it gets a name in the corpus: a
+system counts bytes, not characters); a different file under a name already taken is not stored
+until the editor chooses (`existing`): replace the file of that name (a corrected release), or keep
+both (the new one under the next free name, `release-2.pdf`); never a silent « -2 ». The same file
+again is recognised and not stored twice. The file is read as the index will read it before it gets a name in the corpus: a
 file refused leaves nothing behind.
 """
 from __future__ import annotations
@@ -28,13 +29,19 @@ MAX_NAME = 120  # characters, for names people read
 # Bytes a file system allows in a name (255 on ext4, XFS, Btrfs, APFS), with room for « -999 ».
 MAX_NAME_BYTES = 255 - len("-999")
 STAGING = ".uploads"
+# What to do with a file whose name is taken by another file: the editor's choice.
+REPLACE, KEEP_BOTH = "replace", "keep"
+CHOICES = (REPLACE, KEEP_BOTH)
+NAME_TAKEN = "nom déjà pris"
 
 
 @dataclass(frozen=True, slots=True)
 class Added:
     source: str  # name in the corpus
     original: str  # name as uploaded
-    status: str  # "ajouté", "renommé" (name taken by another file) or "déjà présent"
+    # "ajouté", "remplacé", "renommé" (both kept), "déjà présent", or NAME_TAKEN (nothing stored: the
+    # editor has to choose REPLACE or KEEP_BOTH)
+    status: str
 
 
 def safe_name(name: str) -> str:
@@ -65,9 +72,13 @@ def _digest(path: Path) -> str:
 
 
 def add_to_corpus(corpus: Path, uploaded: Path, original_name: str, limits: Limits | int,
-                  validate: Callable[[Path, str], None] | None = None) -> Added:
-    """Copy an uploaded file into the corpus under a safe, free name. `validate(path, name)` reads
-    the copy (hidden from builds) as the index would and raises to refuse it; nothing is left then."""
+                  validate: Callable[[Path, str], None] | None = None, existing: str | None = None) -> Added:
+    """Copy an uploaded file into the corpus under a safe name. `validate(path, name)` reads the copy
+    (hidden from builds) as the index would and raises to refuse it; nothing is left then.
+    `existing`: when another file has that name, REPLACE it or KEEP_BOTH; None stores nothing and
+    says so (status NAME_TAKEN), so that the editor chooses."""
+    if existing is not None and existing not in CHOICES:
+        raise ValueError(f"existing must be one of {CHOICES} or None, not {existing!r}")
     max_bytes = limits if isinstance(limits, int) else limits.file_bytes
     name = safe_name(original_name)
     info = os.stat(uploaded)
@@ -93,6 +104,11 @@ def add_to_corpus(corpus: Path, uploaded: Path, original_name: str, limits: Limi
             if target.exists() or target.is_symlink():
                 if target.is_file() and not target.is_symlink() and _digest(target) == digest:
                     return Added(candidate, original_name, "déjà présent")
+                if number == 1 and existing is None:
+                    return Added(candidate, original_name, NAME_TAKEN)
+                if number == 1 and existing == REPLACE and target.is_file() and not target.is_symlink():
+                    os.replace(staging, target)  # in one step: a build sees the old file or the new one
+                    return Added(candidate, original_name, "remplacé")
                 continue
             try:
                 os.link(staging, target)  # fails if the name was taken meanwhile: never overwrites

@@ -186,13 +186,30 @@ def test_upload_never_overwrites(tmp_path):
     assert add_to_corpus(corpus, one, "../../release.txt", 1000).status == "ajouté"
     again = add_to_corpus(corpus, one, "release.txt", 1000)
     assert (again.source, again.status) == ("release.txt", "déjà présent")
-    other = add_to_corpus(corpus, two, "release.txt", 1000)
+    # A different file under a taken name: nothing stored until the editor chooses; no silent « -2 ».
+    asked = add_to_corpus(corpus, two, "release.txt", 1000)
+    assert (asked.source, asked.status) == ("release.txt", "nom déjà pris")
+    assert sorted(p.name for p in corpus.iterdir()) == ["release.txt"]
+    other = add_to_corpus(corpus, two, "release.txt", 1000, existing="keep")
     assert (other.source, other.status) == ("release-2.txt", "renommé")
     assert (corpus / "release.txt").read_text() == "Premier communiqué."
     assert sorted(p.name for p in corpus.iterdir()) == ["release-2.txt", "release.txt"]
     assert not (tmp_path / "release.txt").exists()
     with pytest.raises(LimitExceeded, match="trop gros : 33 octets > limite de 5 octets"):
         add_to_corpus(corpus, two, "big.txt", 5)
+
+
+def test_upload_can_replace_a_release_by_its_corrected_version(tmp_path):
+    corpus = tmp_path / "corpus"
+    first = write(tmp_path / "in", "release.txt", "Premier communiqué.")
+    corrected = write(tmp_path / "corrected", "release.txt", "Premier communiqué, corrigé.")
+    add_to_corpus(corpus, first, "release.txt", 1000)
+    replaced = add_to_corpus(corpus, corrected, "release.txt", 1000, existing="replace")
+    assert (replaced.source, replaced.status) == ("release.txt", "remplacé")
+    assert (corpus / "release.txt").read_text() == "Premier communiqué, corrigé."
+    assert sorted(p.name for p in corpus.iterdir()) == ["release.txt"]
+    with pytest.raises(ValueError):
+        add_to_corpus(corpus, corrected, "release.txt", 1000, existing="overwrite")
 
 
 def test_upload_then_ask_in_the_running_service(corpus_settings, e5, tmp_path):

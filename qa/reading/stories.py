@@ -1,0 +1,228 @@
+"""One story told by several releases: syndicated copies, and newer versions superseding older ones.
+
+Two things are read here, from the releases themselves (no list of topics):
+- syndicated copies: two releases that tell the same story (near-identical bodies under different
+  navigation, or the same event in other words: compatible dates, the same rare figures, many
+  terms in common) are one story; the answer cites it once and lists the other copies on it;
+- corrections: a newer version of a release (a « rectificatif », a file named like it with a
+  number, or the same title and body with changed figures) supersedes the older one for answers;
+  the older one stays in the index and in the release list, marked as superseded.
+
+Stories depend only on the corpus: they are computed at index time and stored with the build.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from .lexical import fold, terms
+
+# A figure: a number of at least two digits, thousands grouped by spaces, dots or commas.
+_FIGURE = re.compile(r"(?<![\d.,])\d{1,3}(?:[   .,]\d{3})+(?![\d])|(?<![\d.,])\d{2,}(?![\d])")
+_YEARLIKE = re.compile(r"(?:19|20)\d\d")
+# A figure that at most this many releases state is distinctive of a story.
+RARE_FIGURE = 3
+# Term sets of this similarity (Jaccard) are near-identical bodies; with shared figures, the same event.
+NEAR_IDENTICAL = 0.6
+SAME_EVENT = 0.38
+# Dates of one story are at most this far apart (a copy is published days after the original).
+STORY_DAYS = 31
+_CORRECTION = re.compile(r"\b(?:rectificatif|rectifie|correctif|corrige|correction|erratum|mise a jour|"
+                         r"version (?:corrigee|revisee|modifiee|mise a jour))\b")
+_NUMBERED = re.compile(r"^(?P<stem>.+?)(?:[-_ ](?:v|version)?(?P<n>\d)|[ ]?\((?P<p>\d)\))$")
+_MONTH_PREFIX = re.compile(r"^\s*date (?P<y>(?:19|20)\d\d)-(?P<m>\d\d)\b")
+
+
+def figures(text: str) -> set[str]:
+    """The figures a text states, digits only (« 44 000 » → 44000); years and days left out."""
+    found = set()
+    for match in _FIGURE.finditer(text):
+        digits = re.sub(r"\D", "", match.group(0))
+        if len(digits) == 4 and _YEARLIKE.fullmatch(digits) and not re.search(r"\D", match.group(0)):
+            continue
+        if int(digits) > 31:
+            found.add(digits)
+    return found
+
+
+def _month_of(document) -> tuple[int, int] | None:
+    """The year and month a release was published: its date, or a page-date prefix « date 2020-11 »."""
+    if document.date:
+        return int(document.date[:4]), int(document.date[5:7])
+    found = _MONTH_PREFIX.match(document.text[:40])
+    return (int(found["y"]), int(found["m"])) if found else None
+
+
+def _compatible(a, b) -> bool:
+    """Whether two releases can be one story by their dates (an undated release can be anything)."""
+    if a.date and b.date:
+        return abs((dt.date.fromisoformat(a.date) - dt.date.fromisoformat(b.date)).days) <= STORY_DAYS
+    ma, mb = _month_of(a), _month_of(b)
+    if ma is None or mb is None:
+        return True
+    return abs((ma[0] * 12 + ma[1]) - (mb[0] * 12 + mb[1])) <= 1
+
+
+def _stem(source: str) -> tuple[str, int]:
+    """A file name without folder, suffix and version number: « cp-2.pdf » → (« cp », 2)."""
+    name = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    found = _NUMBERED.match(name)
+    if found:
+        return fold(found["stem"]), int(found["n"] or found["p"])
+    return fold(name), 1
+
+
+def _title(document) -> str:
+    return " ".join(terms(document.title or ""))
+
+
+def _is_correction(document) -> bool:
+    return bool(_CORRECTION.search(fold(f"{document.source} {document.title or ''} {document.text[:300]}")))
+
+
+@dataclass(frozen=True, slots=True)
+class Stories:
+    """Which releases tell one story (syndicated copies) and which versions are superseded."""
+    copies: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc id → the other copies of its story
+    superseded: dict[str, str] = field(default_factory=dict)  # older version's doc id → the newer one's
+
+    def to_dict(self) -> dict:
+        return {"copies": {k: list(v) for k, v in sorted(self.copies.items())},
+                "superseded": dict(sorted(self.superseded.items()))}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "Stories":
+        data = data or {}
+        return cls({k: tuple(v) for k, v in data.get("copies", {}).items()}, dict(data.get("superseded", {})))
+
+    def story(self, doc_id: str) -> frozenset[str]:
+        return frozenset((doc_id, *self.copies.get(doc_id, ())))
+
+    def together(self, a: str, b: str) -> bool:
+        """Whether two releases are one story or two versions of one release."""
+        return (b in self.copies.get(a, ()) or self.superseded.get(a) == b or self.superseded.get(b) == a
+                or self._newest(a) == self._newest(b))
+
+    def _newest(self, doc_id: str) -> str:
+        seen = {doc_id}
+        while doc_id in self.superseded and self.superseded[doc_id] not in seen:
+            doc_id = self.superseded[doc_id]
+            seen.add(doc_id)
+        return doc_id
+
+
+def story_score(term_similarity: float, shared_rare: int, shared_lead: int) -> float:
+    """How surely two releases tell one event: their terms in common, and the rare figures they share
+    (more when both state it in their headline or lede)."""
+    return term_similarity + 0.08 * min(shared_rare, 3) + 0.1 * min(shared_lead, 3)
+
+
+def stories(documents: list) -> Stories:
+    """Syndicated copies and superseded versions among the releases of a corpus.
+
+    Candidate pairs share a distinctive figure, a title, or a file name up to its version number;
+    each is then scored, so the cost grows with the pairs that share something, not with the
+    square of the corpus."""
+    documents = sorted(documents, key=lambda d: d.source)
+    by_id = {d.id: d for d in documents}
+    term_sets = {d.id: frozenset(terms(d.text)) for d in documents}
+    figure_sets = {d.id: figures(d.text) for d in documents}
+    sentence_sets = {d.id: _sentences(d.text) for d in documents}
+    lead = {d.id: figures(f"{d.title or ''} {d.text[:500]}") for d in documents}
+    df = Counter(f for found in figure_sets.values() for f in found)
+    keys: dict[tuple, set[str]] = defaultdict(set)
+    for d in documents:
+        for figure in figure_sets[d.id]:
+            if df[figure] <= RARE_FIGURE:
+                keys[("figure", figure)].add(d.id)
+        if d.title and len(_title(d).split()) >= 3:
+            keys[("title", _title(d))].add(d.id)
+        keys[("name", _stem(d.source)[0])].add(d.id)
+        # Near-identical bodies share their rarest long terms: a body's 12 rarest terms as a key.
+    pairs = set()
+    for members in keys.values():
+        if 1 < len(members) <= 50:
+            pairs.update(combinations(sorted(members), 2))
+    pairs.update(_near_identical_candidates(documents, term_sets))
+
+    copies: dict[str, set[str]] = defaultdict(set)
+    superseded: dict[str, str] = {}
+    for a_id, b_id in sorted(pairs):
+        a, b = by_id[a_id], by_id[b_id]
+        union = term_sets[a_id] | term_sets[b_id]
+        similarity = len(term_sets[a_id] & term_sets[b_id]) / len(union) if union else 0.0
+        shared = {f for f in figure_sets[a_id] & figure_sets[b_id] if df[f] <= RARE_FIGURE}
+        shared_lead = {f for f in shared if f in lead[a_id] and f in lead[b_id]}
+        same_title = bool(a.title) and _title(a) == _title(b) and len(_title(a).split()) >= 3
+        same_name = _stem(a.source)[0] == _stem(b.source)[0]
+        correction = _is_correction(a) != _is_correction(b)
+        kept = _sentence_share(sentence_sets[a_id], sentence_sets[b_id])
+        if similarity >= 0.5 and a.text != b.text and (same_name or correction or (same_title and kept < 0.9)):
+            older, newer = _order(a, b)
+            superseded[older.id] = newer.id
+            continue
+        # Word for word, a copy whatever its date; otherwise the dates must allow one story.
+        if kept >= 0.9 or (_compatible(a, b) and (similarity >= NEAR_IDENTICAL or story_score(
+                similarity, len(shared), len(shared_lead)) >= SAME_EVENT)):
+            copies[a_id].add(b_id)
+            copies[b_id].add(a_id)
+    # A story is every release linked to another by a copy (copies of copies are one story).
+    groups = _components(copies)
+    return Stories({doc_id: tuple(sorted(group - {doc_id})) for group in groups for doc_id in group}, superseded)
+
+
+def _near_identical_candidates(documents, term_sets) -> set[tuple[str, str]]:
+    """Pairs whose rarest terms agree: a body and its copy under another navigation."""
+    df = Counter(t for found in term_sets.values() for t in found)
+    keys: dict[frozenset, set[str]] = defaultdict(set)
+    for d in documents:
+        rare = sorted((t for t in term_sets[d.id] if df[t] >= 2 and not t.isdigit()), key=lambda t: (df[t], t))[:6]
+        for pair in combinations(rare, 2):
+            keys[frozenset(pair)].add(d.id)
+    found = set()
+    for members in keys.values():
+        if 1 < len(members) <= 20:
+            found.update(combinations(sorted(members), 2))
+    return found
+
+
+def _sentences(text: str) -> frozenset[str]:
+    """A body's sentences of six words or more, folded: what a copy keeps and a correction changes."""
+    parts = re.split(r"(?<=[.!?])\s+|\n+", text)
+    return frozenset(fold(p.strip()) for p in parts if len(p.split()) >= 6)
+
+
+def _sentence_share(a: frozenset[str], b: frozenset[str]) -> float:
+    """The share of the shorter body's sentences that the other says word for word."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def _order(a, b):
+    """(older, newer) of two versions: the correction, else the later date, else the higher number."""
+    if _is_correction(a) != _is_correction(b):
+        return (b, a) if _is_correction(a) else (a, b)
+    if a.date and b.date and a.date != b.date:
+        return (a, b) if a.date < b.date else (b, a)
+    return (a, b) if (_stem(a.source)[1], a.source) <= (_stem(b.source)[1], b.source) else (b, a)
+
+
+def _components(links: dict[str, set[str]]) -> list[set[str]]:
+    seen, groups = set(), []
+    for start in sorted(links):
+        if start in seen:
+            continue
+        group, todo = set(), [start]
+        while todo:
+            node = todo.pop()
+            if node in group:
+                continue
+            group.add(node)
+            todo.extend(links[node] - group)
+        seen |= group
+        groups.append(group)
+    return groups
