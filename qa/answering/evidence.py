@@ -33,12 +33,12 @@ FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", 
             "passage_coverage", "passage_score", "passage_reciprocal_rank", "passage_dense", "type_new",
             "type_held", "type_missing", "type_unit", "type_person", "untyped", "neighbour_coverage",
             "new_in_context", "headline", "lede", "lede_typed", "dateline",
-            "after_body", "length", "short", "position", "relative_position", "absent")
+            "after_body", "length", "short")
 # What the confidence shown to a reader (and compared with the abstention threshold) reads: the
 # passage's best sentence probability, its margin over the best other passage, and that
 # sentence's features that say whether the question can be answered at all.
 CONFIDENCE_FEATURES = ("probability", "margin", "sentence_dense", "coverage", "context_coverage",
-                       "passage_coverage", "passage_dense", "type_new", "type_missing", "untyped", "absent")
+                       "passage_coverage", "passage_dense", "type_new", "type_missing", "untyped")
 # A question term missing from a sentence counts this much when the sentence spells it nearly alike.
 FUZZY_CREDIT = 0.8
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][\w'’.\- ]{1,40}?(?:\s*\([^)]{1,40}\))?\s*(?:,[^–—-]{0,40})?\s*[–—-]\s")
@@ -195,9 +195,6 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
         return []
     vocabulary = set().union(*passage_terms)
     near = _near_terms(set(question_terms) - vocabulary, vocabulary)
-    # Share of the question's weight that no candidate holds, even spelt nearly alike: a question
-    # about something the corpus never mentions.
-    absent = 1.0 - _coverage(weighted, total, vocabulary, near) if total else 0.0
 
     dense = np.zeros(len(raw))
     if question_vector is not None:
@@ -257,7 +254,6 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             float(held.new) * max(contexts[i], neighbours[i]),
             float(headline), float(lede), float(lede and kind is not None), float(bool(_DATELINE.match(text))),
             float(after_body), math.log(1 + len(text)) / 6, float(len(text) < 50),
-            math.log(1 + order) / 3, order / max(1, len(starts)), absent,
         )
         out.append(Evidence(position, start, end, features))
     return out
