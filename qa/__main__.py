@@ -163,6 +163,14 @@ def cmd_serve(args) -> int:
     return page.main(_settings(args), host=args.host, port=args.port)
 
 
+def cmd_feedback(args) -> int:
+    """The readers' votes on answers, as text or (--csv) as CSV on stdout."""
+    from .feedback import FeedbackLog, lines, to_csv
+    records = FeedbackLog(_settings(args).index).records()
+    print(to_csv(records) if args.csv else lines(records), end="" if args.csv else "\n")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m qa", description="Réponses citées sur des communiqués de presse.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -202,6 +210,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="adresse (défaut : GRADIO_SERVER_NAME ou 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (défaut : GRADIO_SERVER_PORT ou 7860)")
     serve.set_defaults(run=cmd_serve)
+
+    feedback = common(commands.add_parser("feedback", help="lister les avis des lecteurs (👍/👎 et commentaires)"))
+    feedback.add_argument("--csv", action="store_true", help="les exporter en CSV")
+    feedback.set_defaults(run=cmd_feedback)
     return top
 
 

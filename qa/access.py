@@ -23,8 +23,7 @@ from .errors import AccessDenied
 PASSWORD_VARIABLE = "QA_EDITOR_PASSWORD"
 
 READ_ONLY = ("Application en lecture seule : elle est ouverte sur le réseau ({host}) sans mot de passe "
-             "d'éditeur. Pour ajouter des documents ou réindexer, relancez-la avec QA_EDITOR_PASSWORD=… "
-             "(read-only: editing beyond loopback needs QA_EDITOR_PASSWORD).")
+             "d'éditeur. Pour ajouter des documents ou réindexer, relancez-la avec QA_EDITOR_PASSWORD=….")
 WRONG_PASSWORD = ("Mot de passe d'éditeur absent ou incorrect : seuls les éditeurs peuvent ajouter des documents "
                   "ou réindexer (missing or wrong editor password).")
 
@@ -104,5 +103,5 @@ class Access:
             return READ_ONLY.format(host=self.host)
         if self.needs_password:
             return ("Ajouter des documents et réindexer demandent le mot de passe d'éditeur, une fois par "
-                    "session (editing needs the editor password, once per session).")
-        return "Poste local : vous pouvez ajouter des documents et réindexer (local user: you may edit)."
+                    "session.")
+        return "Poste local\u00a0: vous pouvez ajouter des documents et réindexer."

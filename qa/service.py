@@ -20,6 +20,7 @@ from .answering import conversation
 from .answering.answer import Answer
 from .answering.assistant import Assistant
 from .answering.search import Filter
+from .feedback import FeedbackLog
 from .errors import BuildRunningError, CorpusMissingError, QAError, os_error_message
 from .indexing import store
 from .indexing.build import BuildReport, Progress, build_index, is_up_to_date
@@ -41,6 +42,12 @@ BAD_K = (f"Le nombre de passages (k) doit être un nombre entier, de 1 à {MAX_K
          f"(k must be an integer from 1 to {MAX_K}).")
 # How long an upload waits for a build running in another process before giving up.
 WAIT_FOR_BUILD_SECONDS = 900
+
+
+def plural(count: int, singular: str, several: str | None = None) -> str:
+    """« 1 passage », « 2 passages », « 1 communiqué indexé » (a thin space between thousands)."""
+    number = f"{count:,}".replace(",", "\u202f")
+    return f"{number} {singular if abs(count) < 2 else (several or singular + 's')}"
 
 
 def terminal_progress(stage: str, done: int, total: int) -> None:
@@ -113,6 +120,8 @@ class Service:
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()
         self.last_report: str = ""
+        self._report_build: Path | None = None  # the build `last_report` describes
+        self._feedback: FeedbackLog | None = None
 
     # Questions ---------------------------------------------------------------------------------
 
@@ -188,7 +197,7 @@ class Service:
             return ensure_index(self.settings, rebuild=rebuild, progress=progress, encoder=self.encoder())
         report = self._build(run, wait=False)
         if report is not None:
-            self.last_report = report.summary()
+            self._reported(report.summary())
         return report
 
     def reindex(self, progress: Progress | None = None, rebuild: bool = False, *, credential,
@@ -197,7 +206,7 @@ class Service:
         self.access.check(credential)
         report = self._build(lambda: build_index(self.settings, self.encoder(), progress=progress, rebuild=rebuild),
                              wait=wait)
-        self.last_report = report.summary()
+        self._reported(report.summary())
         return report
 
     def add_files(self, files: list[tuple[Path, str]], progress: Progress | None = None, *,
@@ -218,20 +227,27 @@ class Service:
                 received.append(Received(name, "refusé", reason=describe(error)))
         lines = "Fichiers reçus :\n" + "\n".join(r.line() for r in received)
         if not any(r.source for r in received):
-            self.last_report = lines
+            self._reported(lines)
             return received
         try:
             report = self.reindex(progress, credential=credential, wait=True)
         except QAError as error:
-            self.last_report = (lines + f"\n\nL'indexation a échoué : {error} Les fichiers reçus restent dans le "
+            self._reported(lines + f"\n\nL'indexation a échoué : {error} Les fichiers reçus restent dans le "
                                 f"corpus et seront indexés à la prochaine indexation.")
             raise
         skipped = {s.source: s.reason for s in report.skipped}
-        received = [Received(r.name, "reçu, ignoré", r.source, skipped[r.source]) if r.source in skipped else r
+        # A file the build could not take after all is refused like one refused on arrival: not kept.
+        for r in received:
+            if r.source in skipped and r.status != "déjà présent":
+                (self.settings.corpus / r.source).unlink(missing_ok=True)
+        received = [(Received(r.name, "refusé", reason=skipped[r.source]) if r.status != "déjà présent"
+                     else Received(r.name, "reçu, ignoré", r.source, skipped[r.source])) if r.source in skipped else r
                     for r in received]
-        self.last_report = ("Fichiers reçus :\n" + "\n".join(r.line() for r in received) + "\n\n"
-                            + report.summary())
+        self._reported("Fichiers reçus :\n" + "\n".join(r.line() for r in received) + "\n\n" + report.summary())
         return received
+
+    def _reported(self, text: str) -> None:
+        self.last_report, self._report_build = text, store.current_build(self.settings.index)
 
     def _validate(self, path: Path, name: str, limits: Limits) -> None:
         """Read an upload as a build would (format, limits, passages); raises to refuse it."""
@@ -258,12 +274,33 @@ class Service:
         manifest = store.read_manifest(self.settings.index)
         if manifest is None or not manifest.get("documents"):
             return NOTHING_INDEXED
-        return (f"{len(manifest['documents'])} communiqués indexés, {manifest['passage_count']} passages "
-                f"(modèle {manifest['encoder']['model']}).")
+        return (f"{plural(len(manifest['documents']), 'communiqué indexé', 'communiqués indexés')}, "
+                f"{plural(manifest['passage_count'], 'passage')}.")
+
+    def matching(self, where: Filter | None) -> int | None:
+        """How many indexed releases a filter lets through (None when nothing is indexed)."""
+        try:
+            documents = self.assistant().index.documents
+        except QAError:
+            return None
+        return sum(1 for d in documents.values() if where is None or where.allows(d))
+
+    def skipped(self) -> dict[str, str]:
+        """The files the live build skipped, with why (read from the build on disk)."""
+        manifest = store.read_manifest(self.settings.index) or {}
+        return {source: entry.get("reason", "") for source, entry in manifest.get("skipped", {}).items()}
+
+    @property
+    def feedback(self) -> FeedbackLog:
+        """Readers' votes on answers, in the index folder."""
+        if self._feedback is None:
+            self._feedback = FeedbackLog(self.settings.index)
+        return self._feedback
 
     def report(self) -> str:
-        """The last build report: this process's, else the live build's own record."""
-        if self.last_report:
+        """The last build report: this process's while its build is the live one, else the live
+        build's own record (so a build made by `python -m qa index` shows here too)."""
+        if self.last_report and self._report_build == store.current_build(self.settings.index):
             return self.last_report
         manifest = store.read_manifest(self.settings.index)
         if manifest is None:

@@ -7,6 +7,7 @@ text and never runs or fetches anything.
 from __future__ import annotations
 
 from ..answering.answer import Answer, Citation, confidence_label
+from ..export import citation_text
 from ..reading.documents import Document
 
 # Every character HTML or Markdown could read as markup, written as an entity (one pass, so the
@@ -66,6 +67,9 @@ def citation_html(citation: Citation, document: Document | None = None) -> str:
             f'<div class="citation-meta">{meta} · confiance {label} '
             f'<progress class="score" max="100" value="{citation.confidence * 100:.0f}"></progress></div>'
             f'<div class="citation-text">{_marked(citation.text, start, end)}</div>')
+    # « Copier la citation »: the page's script copies the hidden quote with its reference.
+    card += (f'<span class="citation-quote">{inert(citation_text(citation.to_dict(), document.url if document else None))}'
+             f'</span><button class="copy-citation" type="button">Copier la citation</button>')
     if document is not None:
         card += (f'<details class="citation-full"><summary>Voir le communiqué entier et la référence</summary>'
                  f'<div class="reference">Référence : {inert(reference(citation, document.url))}</div>'

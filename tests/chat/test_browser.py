@@ -32,7 +32,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, e5):
+def served_app(tmp_path_factory, e5):
     root = tmp_path_factory.mktemp("browser")
     corpus = root / "corpus"
     corpus.mkdir()
@@ -46,9 +46,14 @@ def served(tmp_path_factory, e5):
     demo.queue()
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=chat_page.CSS,
-                js=chat_page.JS)
-    yield f"http://127.0.0.1:{port}/"
+                js=chat_page.JS, **chat_page.LAUNCH)
+    yield f"http://127.0.0.1:{port}/", settings
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def served(served_app):
+    return served_app[0]
 
 
 @pytest.fixture()
@@ -121,13 +126,15 @@ def test_abstention_shows_possibly_useful_passages(page):
 def test_upload_panel_adds_a_release_that_is_answered_at_once(page, tmp_path):
     release = write(tmp_path, "gao-jardins.txt", "Des jardins à Gao\nGao, le 5 mai 2025 – Soixante jardins "
                     "maraîchers irrigués par des pompes solaires ont été remis aux femmes rapatriées de Gao.")
-    page.get_by_role("tab", name="Ajouter des documents").click()
+    page.get_by_role("tab", name="Ajouter").click()
     page.locator("#upload-files input[type=file]").set_input_files(str(release))
     page.wait_for_timeout(1000)
     page.click("#add")
-    page.wait_for_function("document.querySelector('#report textarea').value.includes('gao-jardins.txt')",
+    page.wait_for_function("document.querySelector('#received textarea').value.includes('gao-jardins.txt')",
                            timeout=120_000)
-    assert "ajouté" in page.locator("#report textarea").input_value()
+    assert "ajouté" in page.locator("#received textarea").input_value()
+    page.get_by_role("tab", name="Documents").click()
+    assert "Des jardins à Gao" in page.locator("#releases").inner_text()  # its title, not its file name
     page.get_by_role("tab", name="Questions").click()
     first = ask(page, "Combien de jardins maraîchers ont été remis aux femmes rapatriées de Gao ?")
     assert "gao-jardins.txt" in first.inner_text()
@@ -182,7 +189,7 @@ def test_the_documents_tab_asks_for_the_editor_password_once(served_on_the_netwo
                                              args=["--headless", "--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1200, "height": 1400})
         page.goto(url)
-        page.get_by_role("tab", name="Ajouter des documents").click()
+        page.get_by_role("tab", name="Ajouter").click()
         assert "mot de passe d'éditeur" in page.locator("#access").inner_text()
         # Without the password, the server refuses the upload: nothing is stored.
         page.locator("#upload-files input[type=file]").set_input_files(str(release))
@@ -201,13 +208,112 @@ def test_the_documents_tab_asks_for_the_editor_password_once(served_on_the_netwo
         page.locator("#upload-files input[type=file]").set_input_files(str(release))
         page.wait_for_timeout(1000)
         page.click("#add")
-        page.wait_for_function("document.querySelector('#report textarea').value.includes('gao-puits.txt')",
+        page.wait_for_function("document.querySelector('#received textarea').value.includes('gao-puits.txt')",
                                timeout=120_000)
-        assert "ajouté        gao-puits.txt" in page.locator("#report textarea").input_value()
-        page.get_by_role("tab", name="Sources").click()
+        assert "ajouté        gao-puits.txt" in page.locator("#received textarea").input_value()
+        page.get_by_role("tab", name="Documents").click()
         page.click("#reindex")
         page.wait_for_function("document.querySelector('#report textarea').value.startsWith('Index construit')",
                                timeout=120_000)
         browser.close()
     assert sorted(p.name for p in settings.corpus.iterdir()) == sorted([SEGOU, "gao-puits.txt"])
     assert list(chat_page.upload_folder().rglob("gao-puits.txt")) == []  # Gradio's copies are gone
+
+
+# Gradio's own strings, and ours before they were French: none may show, whatever the browser's language.
+ENGLISH = ["Drop File Here", "Click to Upload", "processing", "Error", "Built with", "Use via API", "Settings",
+           "Submit", "Clear", "Examples", "Copy", "More tabs", "Like", "Loading", "passages)", "(modèle"]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("locale", ["fr-FR", "en-US"])
+def test_a_french_reader_sees_the_answer_first_on_a_desktop_and_a_phone(served_app, locale, width, tmp_path):
+    url, settings = served_app
+    height = 844 if width < 600 else 900
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(locale=locale, viewport={"width": width, "height": height},
+                                      permissions=["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        page.goto(url)
+        page.locator("#question textarea").wait_for()
+        page.wait_for_function("document.documentElement.lang === 'fr'")
+        page.wait_for_timeout(800)
+        # The page opens at the top, question box on screen, tabs all reachable, no sideways scroll.
+        assert page.evaluate("window.scrollY") == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        box = page.locator("#question textarea").bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height
+        for tab in ("Questions", "Documents", "Ajouter"):
+            assert page.get_by_role("tab", name=tab).is_visible()
+        # After an answer, its sentence is on screen; at most three cards show.
+        ask(page, "Qui a présidé la cérémonie à Ségou ?")
+        ask(page, "Combien de migrants maliens ont été aidés à retourner chez eux depuis 2017 ?")
+        page.wait_for_timeout(800)
+        assert "44 000" in page.locator(".answer").last.inner_text()
+        top, bottom = page.evaluate("(() => { const r = document.querySelectorAll('.answer')"
+                                    "[document.querySelectorAll('.answer').length - 1].getBoundingClientRect();"
+                                    " return [r.top, r.bottom]; })()")
+        assert 0 <= top and bottom <= height, (top, bottom, height)
+        assert page.locator(".citation:visible").count() <= 3
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(tmp_path / "answer.png"))
+        # « Copier la citation »: the quote and its reference.
+        page.locator(".copy-citation").first.click()
+        page.wait_for_function("window.__lastCopied && window.__lastCopied.length > 0")
+        copied = page.evaluate("window.__lastCopied")
+        assert copied.startswith("«\u00a0") and "Organisation internationale pour les migrations (OIM)" in copied
+        # An abstention claims no high confidence.
+        ask(page, "Quelle est la recette du tiramisu ?")
+        last = page.locator("#chat .message-row").last.inner_text()
+        assert "Passages seulement proches de la question" in last and "confiance forte" not in last
+        # No English UI string on any tab.
+        texts = [page.locator("body").inner_text()]
+        for tab in ("Documents", "Ajouter"):
+            page.get_by_role("tab", name=tab).click()
+            page.wait_for_timeout(400)
+            texts.append(page.locator("body").inner_text())
+        labels = page.evaluate("[...document.querySelectorAll('[aria-label]')].map(e => e.getAttribute('aria-label'))")
+        for english in ENGLISH:
+            assert not any(english in text for text in texts), english
+            assert not any(english in label for label in labels), (english, [x for x in labels if english in x])
+        assert "Déposez" in texts[-1]
+        browser.close()
+
+
+def test_a_like_is_stored_with_a_comment_and_exported(served_app, tmp_path):
+    from qa.__main__ import main
+    from qa.feedback import FeedbackLog
+    url, settings = served_app
+    before = len(FeedbackLog(settings.index).records())
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(locale="en-US", viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        ask(page, "Qui a présidé la cérémonie à Ségou ?")
+        page.locator("#chat button[aria-label=\"J'aime\"]").last.click()
+        page.get_by_text("Avis enregistré").wait_for(timeout=30_000)
+        page.fill("#comment textarea", "Réponse juste ; merci !")
+        page.click("#send-comment")
+        page.get_by_text("commentaire enregistré").wait_for(timeout=30_000)
+        # « Exporter la conversation »: Markdown with numbered references.
+        with page.expect_download() as download:
+            page.click("#export")
+        markdown = Path(download.value.path()).read_text(encoding="utf-8")
+        assert "## 1. Qui a présidé la cérémonie à Ségou ?" in markdown and "## Références" in markdown
+        assert "Abdoulaye MAIGA" in markdown and "\n1. «" in markdown
+        browser.close()
+    records = FeedbackLog(settings.index).records()
+    assert len(records) == before + 1
+    assert records[-1]["rating"] == "up" and records[-1]["question"] == "Qui a présidé la cérémonie à Ségou ?"
+    assert "Abdoulaye MAIGA" in records[-1]["answer"] and records[-1]["comment"] == "Réponse juste ; merci !"
+    assert records[-1]["citations"][0]["source"] == SEGOU
+    out = tmp_path / "out.csv"
+    import contextlib, io
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["feedback", "--csv", "--index", str(settings.index), "--corpus", str(settings.corpus)]) == 0
+    out.write_text(buffer.getvalue(), encoding="utf-8")
+    assert "Réponse juste ; merci !" in out.read_text(encoding="utf-8") and SEGOU in out.read_text(encoding="utf-8")
