@@ -337,8 +337,8 @@ def main() -> None:
     parser.add_argument("--objective", default="pointwise", choices=("pointwise", "balanced", "listwise", "pairwise"))
     parser.add_argument("--folds", default="question", choices=("question", "release"),
                         help="deal questions to folds one by one, or a release's questions together")
-    parser.add_argument("--no-confidence", action="store_true",
-                        help="abstain on the sentence probability, without the question-level model")
+    parser.add_argument("--confidence", action="store_true",
+                        help="abstain on a question-level model's confidence, not the sentence probability")
     parser.add_argument("--max-false-abstention", default=MAX_FALSE_ABSTENTION, type=float,
                         help="share of the answerable held-out questions the threshold may abstain on")
     parser.add_argument("--write", action="store_true", help=f"fit on everything and write {MODEL_PATH.name}")
@@ -368,11 +368,11 @@ def main() -> None:
         print(f"  passage weight {weight:.2f} (abstain below {threshold:.3f}): {summary(examples, outcomes, threshold)}")
     weight = max(PASSAGE_WEIGHTS, key=lambda w: (scores[w], -abs(w - 0.5)))
     outcomes = [judge(e, p, weight) for e, p in zip(examples, predictions)]
-    if not args.no_confidence:
+    if args.confidence:
         outcomes = with_confidence(examples, fold_of, outcomes, predictions, weight)
     threshold = choose_threshold(examples, outcomes, args.max_false_abstention)
     print(f"\nChosen passage weight {weight:.2f}, abstain below {threshold:.3f} "
-          f"({'sentence probability' if args.no_confidence else 'question-level confidence'}). Held-out folds, by set:")
+          f"({'question-level confidence' if args.confidence else 'sentence probability'}). Held-out folds, by set:")
     for name in dict.fromkeys(e.set for e in examples):
         chosen = [(e, o) for e, o in zip(examples, outcomes) if e.set == name]
         print(f"  {name:<6} {summary([e for e, _ in chosen], [o for _, o in chosen], threshold)}")
@@ -395,7 +395,7 @@ def main() -> None:
                  "abstain_below": round(threshold, 4), "floor": round(threshold / 2, 4),
                  "trained_on": args.sets, "trained_at": dt.date.today().isoformat(), "c": args.c,
                  "objective": args.objective, "folds": args.folds}
-        if not args.no_confidence:
+        if args.confidence:
             # Fitted on the held-out predictions, as the sentence model behaves on new questions.
             cm, cs, cc, ci = fit_confidence(examples, outcomes)
             model["confidence"] = {"features": list(CONFIDENCE_FEATURES), "coef": [round(float(v), 6) for v in cc],
@@ -405,7 +405,7 @@ def main() -> None:
         print(f"\nwritten {MODEL_PATH.relative_to(ROOT)}")
         for name, value in sorted(zip(FEATURES, coef), key=lambda item: -abs(item[1])):
             print(f"  {name:<24} {value:+.3f}")
-        if not args.no_confidence:
+        if args.confidence:
             print("confidence:")
             for name, value in sorted(zip(CONFIDENCE_FEATURES, cc), key=lambda item: -abs(item[1])):
                 print(f"  {name:<24} {value:+.3f}")
