@@ -10,7 +10,7 @@ import numpy as np
 from ..indexing import store
 from . import timeline
 from .answer import Answer, Ranked, compose
-from .evidence import EvidenceModel, default_model, gather, matrix
+from .evidence import EvidenceModel, confidence_rows, default_model, gather, matrix
 from ..indexing.embedding import Encoder, load_encoder
 from ..errors import EmptyIndexError, IndexMissingError, QAError
 from ..reading.lexical import terms
@@ -98,22 +98,29 @@ class Assistant:
     def rank(self, question: str, depth: int, mode: str | None = None, where: Filter | None = None,
              timings: dict | None = None) -> list[Ranked]:
         """Passages ranked by the second stage: each by its best sentence as evidence (learned
-        probability) mixed with its first-stage score; at most `depth` of them."""
+        probability) mixed with its first-stage score, with the calibrated confidence that this
+        sentence answers; at most `depth` of them."""
         timings = {} if timings is None else timings
         hits, vector = self._first_stage(question, max(depth, SECOND_STAGE), mode, timings, where)
         started = time.perf_counter()
         evidence = gather(question, vector, hits, self.index, self.term_weights, encode=self.encoder.encode_passages)
-        probabilities = self.model.probabilities(matrix(evidence))
-        best: dict[int, tuple[float, tuple[int, int]]] = {}
-        for item, probability in zip(evidence, probabilities):
+        features = matrix(evidence)
+        probabilities = self.model.probabilities(features)
+        best: dict[int, tuple[float, int]] = {}
+        for i, (item, probability) in enumerate(zip(evidence, probabilities)):
             if item.hit not in best or probability > best[item.hit][0]:
-                best[item.hit] = (float(probability), (item.start, item.end))
+                best[item.hit] = (float(probability), i)
+        shown = sorted(best)  # candidates with at least one sentence
+        confidences = dict(zip(shown, self.model.confidences(confidence_rows(
+            np.asarray([best[p][0] for p in shown]), features[[best[p][1] for p in shown]].reshape(len(shown), -1)))))
         top = hits[0].score if hits and hits[0].score > 0 else 1.0
         weight = self.model.passage_weight
         ranked = []
         for position, hit in enumerate(hits):
-            confidence, sentence = best.get(position, (0.0, None))
-            ranked.append(Ranked(hit, weight * hit.score / top + (1 - weight) * confidence, confidence, sentence))
+            probability, row = best.get(position, (0.0, None))
+            sentence = None if row is None else (evidence[row].start, evidence[row].end)
+            ranked.append(Ranked(hit, weight * hit.score / top + (1 - weight) * probability,
+                                 float(confidences.get(position, 0.0)), sentence))
         ranked.sort(key=lambda item: (-item.score, item.hit.passage.id))
         timings["evidence_ms"] = (time.perf_counter() - started) * 1000
         return ranked[:depth]

@@ -34,6 +34,11 @@ FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", 
             "type_held", "type_missing", "type_unit", "type_person", "untyped", "neighbour_coverage",
             "new_in_context", "headline", "lede", "lede_typed", "dateline",
             "after_body", "length", "short")
+# What the confidence shown to a reader (and compared with the abstention threshold) reads: the
+# passage's best sentence probability, its margin over the best other passage, and that
+# sentence's features that say whether the question can be answered at all.
+CONFIDENCE_FEATURES = ("probability", "margin", "sentence_dense", "coverage", "context_coverage",
+                       "passage_coverage", "passage_dense", "type_new", "type_missing", "untyped")
 # A question term missing from a sentence counts this much when the sentence spells it nearly alike.
 FUZZY_CREDIT = 0.8
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][\w'’.\- ]{1,40}?(?:\s*\([^)]{1,40}\))?\s*(?:,[^–—-]{0,40})?\s*[–—-]\s")
@@ -58,21 +63,58 @@ class EvidenceModel:
     passage_weight: float  # share of the first-stage score in a passage's final score
     abstain_below: float  # best sentence probability under which the assistant abstains
     floor: float  # probability under which a passage is not shown as a source
+    # Standardised logistic regression over CONFIDENCE_FEATURES (coef, intercept, mean, scale), or None
+    # when the confidence is the sentence probability itself.
+    confidence: tuple[np.ndarray, float, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> "EvidenceModel":
         data = json.loads(path.read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{path}: features {data['features']} ≠ {FEATURES}; run benchmarks/train_evidence.py")
+        confidence = None
+        if data.get("confidence"):
+            c = data["confidence"]
+            if tuple(c["features"]) != CONFIDENCE_FEATURES:
+                raise ValueError(f"{path}: confidence features {c['features']} ≠ {CONFIDENCE_FEATURES}; "
+                                 "run benchmarks/train_evidence.py")
+            confidence = (np.asarray(c["coef"], dtype=np.float64), float(c["intercept"]),
+                          np.asarray(c["mean"], dtype=np.float64), np.asarray(c["scale"], dtype=np.float64))
         return cls(np.asarray(data["coef"], dtype=np.float64), float(data["intercept"]),
                    np.asarray(data["mean"], dtype=np.float64), np.asarray(data["scale"], dtype=np.float64),
-                   float(data["passage_weight"]), float(data["abstain_below"]), float(data["floor"]))
+                   float(data["passage_weight"]), float(data["abstain_below"]), float(data["floor"]), confidence)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if not len(features):
             return np.empty(0)
         z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
+
+    def confidences(self, rows: np.ndarray) -> np.ndarray:
+        """Calibrated confidence that a passage's best sentence answers the question, from
+        `confidence_rows`; the sentence probability itself without a confidence model."""
+        if not len(rows):
+            return np.empty(0)
+        if self.confidence is None:
+            return rows[:, 0].copy()
+        coef, intercept, mean, scale = self.confidence
+        return 1.0 / (1.0 + np.exp(-(((rows - mean) / scale) @ coef + intercept)))
+
+
+_AT = {name: i for i, name in enumerate(FEATURES)}
+
+
+def confidence_rows(best_probability: np.ndarray, best_features: np.ndarray) -> np.ndarray:
+    """CONFIDENCE_FEATURES for each candidate passage, from its best sentence's probability and
+    features (rows in candidate order); the margin is over the best other passage."""
+    n = len(best_probability)
+    if not n:
+        return np.empty((0, len(CONFIDENCE_FEATURES)))
+    order = np.sort(best_probability)[::-1]
+    other = np.where(best_probability >= order[0], order[1] if n > 1 else 0.0, order[0])
+    columns = [best_probability, best_probability - other]
+    columns += [best_features[:, _AT[name]] for name in CONFIDENCE_FEATURES[2:]]
+    return np.column_stack(columns)
 
 
 @lru_cache(maxsize=1)

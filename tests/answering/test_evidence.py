@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import SEGOU
-from qa.answering.evidence import FEATURES, EvidenceModel, MODEL_PATH
+from qa.answering.evidence import CONFIDENCE_FEATURES, FEATURES, EvidenceModel, MODEL_PATH, confidence_rows
 from qa.answering.questions import answer_type, holds
 from qa.answering.search import Filter
 from qa.reading.lexical import LexicalIndex, terms
@@ -52,6 +52,23 @@ def test_the_shipped_model_reads_the_features_the_code_computes():
     assert 0 < model.abstain_below < 1 and 0 <= model.passage_weight <= 1
     p = model.probabilities(np.zeros((3, len(FEATURES))))
     assert p.shape == (3,) and np.all((p > 0) & (p < 1))
+    if model.confidence is None:  # the confidence shown is the best sentence's probability
+        rows = np.array([[0.3] + [0.0] * (len(CONFIDENCE_FEATURES) - 1)])
+        assert model.confidences(rows) == pytest.approx([0.3])
+    else:
+        assert len(model.confidence[0]) == len(CONFIDENCE_FEATURES)
+        c = model.confidences(np.zeros((2, len(CONFIDENCE_FEATURES))))
+        assert c.shape == (2,) and np.all((c > 0) & (c < 1))
+
+
+def test_confidence_reads_the_margin_over_the_best_other_passage():
+    features = np.zeros((3, len(FEATURES)))
+    features[:, FEATURES.index("type_missing")] = [0.0, 1.0, 1.0]
+    rows = confidence_rows(np.array([0.5, 0.9, 0.2]), features)
+    assert rows.shape == (3, len(CONFIDENCE_FEATURES))
+    assert np.allclose(rows[:, CONFIDENCE_FEATURES.index("margin")], [-0.4, 0.4, -0.7])
+    assert np.allclose(rows[:, CONFIDENCE_FEATURES.index("type_missing")], [0.0, 1.0, 1.0])
+    assert confidence_rows(np.array([0.3]), features[:1])[0, 1] == pytest.approx(0.3)  # alone: over nothing
 
 
 def test_a_typo_still_finds_the_indexed_spelling():
