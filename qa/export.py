@@ -49,10 +49,11 @@ def citation_text(citation: dict, url: str | None = None) -> str:
 
 
 def conversation_markdown(exchanges: list[dict], title: str = "Conversation",
-                          urls: dict[str, str] | None = None) -> str:
+                          urls: dict[str, str] | None = None, floor: float = 0.0) -> str:
     """A conversation as Markdown: each question and its answer, the answers' markers numbered across
     the whole conversation, and the references under them. `exchanges`: {"question", "answer"} with
-    `answer` in the JSON contract (or None for a turn that failed)."""
+    `answer` in the JSON contract (or None for a turn that failed). Like the page, an answer cites
+    its first passage and those at or above the confidence `floor`, three at most."""
     urls = urls or {}
     numbers: dict[str, int] = {}
     references: list[str] = []
@@ -63,7 +64,10 @@ def conversation_markdown(exchanges: list[dict], title: str = "Conversation",
         if answer.get("understood_as"):
             out += [f"*Compris{NBSP}: {answer['understood_as']}*", ""]
         markers = []
-        for citation in (answer.get("citations") or [])[:CITED]:
+        citations = answer.get("citations") or []
+        if not answer.get("abstained"):
+            citations = [c for i, c in enumerate(citations) if i == 0 or c.get("confidence", 1.0) >= floor]
+        for citation in citations[:CITED]:
             key = citation.get("passage_id") or f"{citation.get('doc_id')}:{citation.get('start')}"
             if key not in numbers:
                 numbers[key] = len(numbers) + 1

@@ -32,8 +32,8 @@ from .reading.limits import LimitExceeded, Limits
 from .reading.uploads import add_to_corpus
 from .settings import Settings
 
-NOTHING_INDEXED = ("Aucun document n'est encore indexé : ajoutez des communiqués (onglet « Ajouter des documents » "
-                   "ou dossier du corpus, puis « Réindexer ») (no document is indexed yet).")
+NOTHING_INDEXED = ("Aucun document n'est encore indexé : ajoutez des communiqués (onglet « Ajouter », "
+                   "ou dossier du corpus puis « Réindexer » dans « Documents ») (no document is indexed yet).")
 BUILD_RUNNING = "Une indexation est déjà en cours ; réessayez dans un instant (indexing in progress)."
 # Passages a question may ask for, whoever asks (the page's slider stops at 10).
 MAX_K = 20

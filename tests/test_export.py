@@ -42,3 +42,11 @@ def test_a_conversation_with_references_numbered_across_it():
     assert f"Passages seulement proches de la question{NBSP}: [3]" in markdown
     references = markdown.split("## Références")[1]
     assert references.count("\n1. ") == 1 and "\n3. «" in references and "Un passage proche" in references
+
+
+def test_an_export_cites_what_the_page_shows():
+    weak = {**citation(2, "bamako#1", "Un passage faible."), "confidence": 0.01}
+    exchanges = [{"question": "Q ?", "answer": {"answer": {"text": "R."}, "abstained": False,
+                                                "citations": [{**citation(1, "segou#3", "R."), "confidence": 0.9}, weak]}}]
+    assert "Un passage faible" in conversation_markdown(exchanges)
+    assert "Un passage faible" not in conversation_markdown(exchanges, floor=0.2)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import secrets
 import sys
 import tempfile
@@ -35,15 +36,15 @@ from ..service import NOTHING_INDEXED, Service, plural, terminal_progress
 from ..settings import MB, Settings
 from .display import answer_html, inert
 
-TITLE = "Communiqués de presse de l'OIM : questions et sources"
-INTRO = ("Posez une question : la réponse est la phrase d'un communiqué qui y répond, suivie des passages "
-         "qui la justifient, numérotés pour être cités. Les sources sont en français ; une question posée "
+TITLE = "Communiqués de presse de l’OIM\u00a0: questions et sources"
+INTRO = ("Posez une question\u00a0: la réponse est la phrase d’un communiqué qui y répond, suivie des passages "
+         "qui la justifient, numérotés pour être cités. Les sources sont en français\u00a0; une question posée "
          "en anglais reçoit des passages en français.")
 EXAMPLES = [
-    "Combien de migrants maliens sont rentrés volontairement du Niger depuis 2017 ?",
-    "Quel était le thème de la Journée internationale des migrants 2024 ?",
-    "Qui a présidé la cérémonie à Ségou ?",
-    "Combien d'États membres compte l'OIM ?",
+    "Combien de migrants maliens sont rentrés volontairement du Niger depuis 2017\u00a0?",
+    "Quel était le thème de la Journée internationale des migrants 2024\u00a0?",
+    "Qui a présidé la cérémonie à Ségou\u00a0?",
+    "Combien d’États membres compte l’OIM\u00a0?",
 ]
 ASK_ALONE = "Reposer sans le contexte"
 DROP_FILTERS = "Retirer les filtres et reposer la question"
@@ -63,7 +64,7 @@ CSS = """
 .copy-citation { font-size: 0.85em; margin-top: 4px; padding: 2px 8px; border: 1px solid var(--border-color-primary);
                  border-radius: 4px; background: var(--background-fill-secondary); cursor: pointer; }
 .understood { font-size: 0.9em; opacity: 0.85; }
-.field-error { color: #b91c1c; }
+#date-error, #date-error p { color: #b91c1c !important; }
 .field-error:empty { display: none; }
 .releases { list-style: none; padding: 0; margin: 0; }
 .releases li { border-bottom: 1px solid var(--border-color-primary); padding: 6px 0; overflow-wrap: anywhere; }
@@ -161,6 +162,41 @@ def french_number(value: float) -> str:
 LAUNCH = {"footer_links": ["api"]}
 
 
+# A build report's counts in French: « 1 ajouté », « 0 retiré », « 1 passage vectorisé ».
+_SINGULAR = {"documents": "document", "ajoutés": "ajouté", "modifiés": "modifié", "retirés": "retiré",
+             "inchangés": "inchangé", "passages": "passage", "vectorisés": "vectorisé", "communiqués": "communiqué",
+             "indexés": "indexé", "autres": "autre", "repris": "repris"}
+_COUNTED = re.compile(r"(?<![\d,.\u202f])([01]) (" + "|".join(_SINGULAR) + r")\b(?: (" + "|".join(_SINGULAR) + r")\b)?")
+
+
+# The stages' messages carry an English gloss in parentheses for the command line and the API
+# (« fichier vide (empty file) »); the page, French for its readers, leaves it out.
+_GLOSS = re.compile(r" \(([\x20-\x7e]*)\)(?=\.?$)", re.M)
+_ENGLISH = frozenset("""a an the of or no not is are with without over under too file files folder text data pdf
+    empty hidden missing invalid corrupt unreadable unexpected must does package members device socket link
+    choose checksum binary editor named pipe expected malformed indexing progress received string integer yet
+    may needs need signed limit loop target removed backup temporary extension encoding unknown main page
+    protected extractable object json regular read large many much passages pages name list uploaded this
+    app question document indexed wrong password beyond loopback editing""".split())
+
+
+def french_only(text: str) -> str:
+    """A message without its English gloss (a trailing parenthesis in plain English)."""
+    def gloss(match: re.Match) -> str:
+        words = re.findall(r"[a-z]+", match.group(1).lower())
+        return "" if len(words) >= 2 and sum(w in _ENGLISH for w in words) >= 2 else match.group(0)
+    return _GLOSS.sub(gloss, text)
+
+
+def french_counts(text: str) -> str:
+    """Plurals after 0 and 1 made singular, as French writes them."""
+    def singular(match: re.Match) -> str:
+        words = [_SINGULAR[w] for w in match.groups()[1:] if w]
+        return f"{match.group(1)} " + " ".join(words)
+    text = french_only(_COUNTED.sub(singular, text))
+    return re.sub(r" ([:;?!])(?=\s|$)", "\u00a0\\1", text, flags=re.M)  # espace insécable before : ; ? !
+
+
 def _progress_callback(progress: gr.Progress):
     labels = {"lecture": "Lecture des fichiers", "vecteurs": "Calcul des vecteurs", "phrases": "Vecteurs des phrases"}
 
@@ -248,6 +284,11 @@ def _paths(files) -> list:
     return [item.get("path") if isinstance(item, dict) else getattr(item, "path", item) for item in files]
 
 
+def _alert(problem: str) -> str:
+    """A problem under a field, announced by screen readers (empty when there is none)."""
+    return f'<p role="alert">{inert(problem)}</p>' if problem else ""
+
+
 def _filter_words(where: Filter) -> str:
     """The filters in words, for the reply that says they excluded everything."""
     parts = []
@@ -265,7 +306,7 @@ def _filter_words(where: Filter) -> str:
 def releases_html(rows: list[list], skipped: dict[str, str]) -> str:
     """The Documents tab's list, readable on a phone: title, date, place, passages, status."""
     if not rows and not skipped:
-        return f"<p>{inert(NOTHING_INDEXED)}</p>"
+        return f"<p>{inert(french_only(NOTHING_INDEXED))}</p>"
     items = []
     for title, date, place, source, count in rows:
         meta = " · ".join(part for part in (french_date(date) or "sans date", place,
@@ -274,7 +315,7 @@ def releases_html(rows: list[list], skipped: dict[str, str]) -> str:
                      f'<br><span class="meta">{inert(source)}</span></li>')
     for source, reason in sorted(skipped.items()):
         items.append(f'<li class="skipped"><b>{inert(source)}</b><br>'
-                     f'<span class="meta">ignoré{NBSP}: {inert(reason)}</span></li>')
+                     f'<span class="meta">ignoré{NBSP}: {inert(french_only(reason))}</span></li>')
     return f'<ul class="releases" aria-label="Communiqués indexés">{"".join(items)}</ul>'
 
 
@@ -288,7 +329,8 @@ def build_ui(service: Service) -> gr.Blocks:
         if not exchanges:
             return None
         path = export_dir / f"conversation-{secrets.token_hex(6)}.md"
-        path.write_text(conversation_markdown(exchanges, TITLE), encoding="utf-8")
+        path.write_text(conversation_markdown(exchanges, TITLE, floor=service.assistant().model.floor),
+                        encoding="utf-8")
         return str(path)
 
     def respond(question: str, history: list, turns: list, exchanges: list, k: float, sources: list[str],
@@ -299,7 +341,7 @@ def build_ui(service: Service) -> gr.Blocks:
         question = (question or "").strip()
         start, end, problem = _dates(date_from, date_to)
         if problem and not (start and end and start > end):  # a reversed range is asked: it says it excludes all
-            return question, history, turns, exchanges, problem, gr.update()
+            return question, history, turns, exchanges, _alert(problem), gr.update()
         history, turns, exchanges = list(history or []), ([] if alone else list(turns or [])), list(exchanges or [])
         history.append({"role": "user", "content": inert(question) if question else "…"})
         where = Filter(frozenset(sources) if sources else None, start, end)
@@ -310,7 +352,7 @@ def build_ui(service: Service) -> gr.Blocks:
                                     f"rien n'a été cherché.</p>")
                 reply["options"] = [{"label": DROP_FILTERS, "value": _DROP + question}]
                 history.append(reply)
-                return "", history, turns, exchanges, problem, gr.update()
+                return "", history, turns, exchanges, _alert(problem), gr.update()
             answer = service.ask(question, k=int(k), where=where, history=turns)
             reply["content"] = answer_html(answer, service.documents_of(answer),
                                            floor=service.assistant().model.floor)
@@ -328,9 +370,9 @@ def build_ui(service: Service) -> gr.Blocks:
                               "doc_ids": list(cited(answer))})
                 exchanges.append({"index": len(history), "question": question, "answer": answer.to_dict()})
         except QAError as error:
-            reply["content"] = f"<p>{inert(str(error))}</p>"
+            reply["content"] = f"<p>{inert(french_only(str(error)))}</p>"
         history.append(reply)
-        return "", history, turns, exchanges, problem, exported(exchanges)
+        return "", history, turns, exchanges, _alert(problem), exported(exchanges)
 
     def respond_option(history: list, turns: list, exchanges: list, k: float, sources: list[str], date_from: str,
                        date_to: str, selected: gr.SelectData):
@@ -344,7 +386,7 @@ def build_ui(service: Service) -> gr.Blocks:
         return (*out, gr.update(), gr.update(), gr.update())
 
     def check_dates(date_from: str, date_to: str) -> str:
-        return _dates(date_from, date_to)[2]
+        return _alert(_dates(date_from, date_to)[2])
 
     def liked(exchanges: list, vote: gr.LikeData):
         """👍/👎 on an answer: stored with its question, answer and cited passages; a comment may follow."""
@@ -380,22 +422,22 @@ def build_ui(service: Service) -> gr.Blocks:
     def refreshed():
         rows = service.releases()
         choices = sorted(((row[0] or row[3], row[3]) for row in rows), key=lambda choice: choice[0].casefold())
-        return (service.status(), gr.update(choices=choices), releases_html(rows, service.skipped()),
-                service.report())
+        return (french_only(service.status()), gr.update(choices=choices), releases_html(rows, service.skipped()),
+                french_counts(service.report()))
 
     def sign_in(password: str):
         """Check the editor password once; the session keeps it (server side) for its edits."""
         try:
             service.access.check(password or "")
         except QAError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(french_only(str(error))) from None
         return password, "", f"Mot de passe accepté{NBSP}: vous êtes éditeur pour cette session."
 
     def reindex_from_page(credential, progress=gr.Progress()):
         try:
             service.reindex(_progress_callback(progress), credential=credential)
         except QAError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(french_only(str(error))) from None
         return refreshed()
 
     def upload_from_page(files, credential, progress=gr.Progress()):
@@ -405,7 +447,7 @@ def build_ui(service: Service) -> gr.Blocks:
             service.add_files([(Path(path), Path(path).name) for path in files], _progress_callback(progress),
                               credential=credential)
         except QAError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(french_only(str(error))) from None
         finally:
             discard_uploads(files)
         return (*refreshed(), None)
@@ -437,7 +479,7 @@ def build_ui(service: Service) -> gr.Blocks:
 
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"# {TITLE}\n{INTRO}", elem_id="intro")
-        status = gr.Markdown(service.status(), elem_id="status")
+        status = gr.Markdown(french_only(service.status()), elem_id="status")
         with gr.Tabs():
             with gr.Tab("Questions", id="questions"):
                 with gr.Row(equal_height=True):
@@ -447,7 +489,7 @@ def build_ui(service: Service) -> gr.Blocks:
                     send = gr.Button("Envoyer", variant="primary", scale=1, min_width=90, elem_id="send")
                 chat = gr.Chatbot(label="Conversation", show_label=False, height="70vh", min_height=320,
                                   sanitize_html=True, elem_id="chat", autoscroll=False,
-                                  placeholder="Les réponses et leurs sources s'affichent ici.",
+                                  placeholder="Les réponses et leurs sources s’affichent ici.",
                                   feedback_options=("Like", "Dislike"))
                 turns = gr.State([])  # the conversation as the service reads it
                 exchanges = gr.State([])  # each answer with its question, for feedback and export
@@ -464,7 +506,7 @@ def build_ui(service: Service) -> gr.Blocks:
                     with gr.Row():
                         date_from = gr.Textbox(label="Depuis le (AAAA-MM-JJ)", placeholder="2021-01-01",
                                                elem_id="date-from")
-                        date_to = gr.Textbox(label="Jusqu'au (AAAA-MM-JJ)", placeholder="2024-12-31",
+                        date_to = gr.Textbox(label="Jusqu’au (AAAA-MM-JJ)", placeholder="2024-12-31",
                                              elem_id="date-to")
                     date_error = gr.Markdown("", elem_id="date-error", elem_classes="field-error")
                 gr.Examples(EXAMPLES, inputs=question, label="Exemples de questions")
@@ -475,13 +517,13 @@ def build_ui(service: Service) -> gr.Blocks:
             with gr.Tab("Documents", id="documents"):
                 table = gr.HTML(releases_html([], {}), elem_id="releases")
                 reindex_button = gr.Button("Réindexer", elem_id="reindex", visible=not access.read_only)
-                gr.Markdown("« Réindexer » prend en compte les fichiers copiés à la main dans le dossier du corpus.",
+                gr.Markdown("«\u00a0Réindexer\u00a0» prend en compte les fichiers copiés à la main dans le dossier du corpus.",
                             visible=not access.read_only)
                 report = gr.Textbox(label="Dernière indexation", lines=8, interactive=False, elem_id="report")
             with gr.Tab("Ajouter", id="upload"):
                 gr.Markdown(access.notice(), elem_id="access")
                 with gr.Row(visible=access.needs_password):
-                    password = gr.Textbox(label="Mot de passe d'éditeur", type="password", scale=4,
+                    password = gr.Textbox(label="Mot de passe d’éditeur", type="password", scale=4,
                                           elem_id="editor-password")
                     sign_in_button = gr.Button("Se connecter", scale=1, elem_id="sign-in")
                 signed_in = gr.Markdown("", elem_id="signed-in")
@@ -517,7 +559,7 @@ def build_ui(service: Service) -> gr.Blocks:
         outputs = [status, releases, table, report]
         reindex_button.click(reindex_from_page, editor, outputs, api_visibility="private")
         add.click(upload_from_page, [files, editor], [*outputs, files], api_visibility="private").then(
-            service.report, None, received, api_visibility="private")
+            lambda: french_counts(service.report()), None, received, api_visibility="private")
         sign_in_button.click(sign_in, password, [editor, password, signed_in], api_visibility="private")
         password.submit(sign_in, password, [editor, password, signed_in], api_visibility="private")
         demo.load(refreshed, None, outputs, api_visibility="private")

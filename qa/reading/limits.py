@@ -192,8 +192,8 @@ def _size(size: int) -> str:
     if size < 1024:
         return f"{size} octets"
     if size < MB:
-        return f"{size / 1024:.1f}".removesuffix(".0") + " Ko"
-    return f"{size / MB:.1f}".removesuffix(".0") + " Mo"
+        return f"{size / 1024:.1f}".removesuffix(".0").replace(".", ",") + " Ko"
+    return f"{size / MB:.1f}".removesuffix(".0").replace(".", ",") + " Mo"  # French: 52,4 Mo
 
 
 def _count(number: int) -> str:

@@ -100,3 +100,38 @@ def test_three_cards_at_once_the_others_folded_and_no_constant_relevance(assista
     assert "100 %" not in html and "confiance" in shown
     strict = answer_html(answer, floor=1.0)  # nothing reaches the floor: only the answer's own card stays
     assert strict.count('class="citation"') == 1 and "Autres passages" not in strict
+
+
+def test_the_page_speaks_french_typography_plurals_and_no_english_gloss():
+    from qa.chat.page import french_counts, french_number, french_only, releases_html
+    from qa.service import plural
+    assert french_only("refusé x.pdf : PDF illisible ou endommagé (corrupt PDF: Stream has ended unexpectedly)") \
+        == "refusé x.pdf : PDF illisible ou endommagé"
+    assert french_only("trop de passages (1200 > 1000)") == "trop de passages (1200 > 1000)"
+    assert french_only("Organisation internationale pour les migrations (OIM)").endswith("(OIM)")
+    assert french_counts("Index construit : 1 documents, 7 passages.\n  1 ajoutés, 0 retirés ; 1 passages vectorisés") \
+        == "Index construit\u00a0: 1 document, 7 passages.\n  1 ajouté, 0 retiré\u00a0; 1 passage vectorisé"
+    assert french_number(52.4288) == "52,4" and french_number(50) == "50"
+    assert plural(1, "passage") == "1 passage" and plural(12000, "passage") == "12\u202f000 passages"
+    listed = releases_html([["Des jardins à <Gao>", "2025-05-05", "Gao", "gao.txt", 1]],
+                           {"x.pdf": "PDF illisible (corrupt PDF: EOF)"})
+    assert "Des jardins à &lt;Gao&gt;" in listed and "5 mai 2025 · Gao · 1 passage · indexé" in listed
+    assert "ignoré\u00a0: PDF illisible" in listed and "corrupt" not in listed
+
+
+def test_the_report_follows_a_build_made_elsewhere(tmp_path, e5):
+    """The Documents tab reads the last build on disk: a `qa index` made after the app's own build shows."""
+    from qa.indexing.build import build_index
+    from qa.settings import Settings
+    from conftest import write
+    corpus = tmp_path / "corpus"
+    write(corpus, "a.txt", "Un puits à Gao\nGao, le 6 mai 2025 – Huit puits pastoraux ont été creusés à Gao.")
+    settings = Settings(corpus=corpus, index=tmp_path / "index")
+    service = Service(settings)
+    service._encoder = e5
+    service.reindex(credential=None)
+    assert service.report().startswith("Index construit")
+    write(corpus, "b.txt", "Un centre à Kayes\nKayes, le 8 mai 2025 – Le centre de transit de Kayes a été rénové.")
+    build_index(settings, e5)  # as `python -m qa index` in another process would
+    assert service.report().startswith("Dernière indexation") and "2 documents" in service.report()
+    assert service.status().startswith("2 communiqués indexés, ") and "modèle" not in service.status()
