@@ -112,7 +112,8 @@ class Assistant:
                 best[item.hit] = (float(probability), i)
         shown = sorted(best)  # candidates with at least one sentence
         confidences = dict(zip(shown, self.model.confidences(confidence_rows(
-            np.asarray([best[p][0] for p in shown]), features[[best[p][1] for p in shown]].reshape(len(shown), -1)))))
+            np.asarray([best[p][0] for p in shown]), features[[best[p][1] for p in shown]].reshape(len(shown), -1)))
+        )) if shown else {}  # no candidate: a filter left nothing, or the index holds nothing that matches
         top = hits[0].score if hits and hits[0].score > 0 else 1.0
         weight = self.model.passage_weight
         ranked = []
