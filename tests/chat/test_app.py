@@ -113,9 +113,11 @@ def test_the_page_speaks_french_typography_plurals_and_no_english_gloss():
         == "Index construit\u00a0: 1 document, 7 passages.\n  1 ajouté, 0 retiré\u00a0; 1 passage vectorisé"
     assert french_number(52.4288) == "52,4" and french_number(50) == "50"
     assert plural(1, "passage") == "1 passage" and plural(12000, "passage") == "12\u202f000 passages"
-    listed = releases_html([["Des jardins à <Gao>", "2025-05-05", "Gao", "gao.txt", 1]],
+    listed = releases_html([["Des jardins à <Gao>", "2025-05-05", "Gao", "gao.txt", 1, ""],
+                            ["Des jardins à Gao", "2025-05-01", "Gao", "gao-v1.txt", 2, "remplacé par gao.txt"]],
                            {"x.pdf": "PDF illisible (corrupt PDF: EOF)"})
     assert "Des jardins à &lt;Gao&gt;" in listed and "5 mai 2025 · Gao · 1 passage · indexé" in listed
+    assert "1er mai 2025 · Gao · 2 passages · remplacé par gao.txt" in listed  # a superseded version says so
     assert "ignoré\u00a0: PDF illisible" in listed and "corrupt" not in listed
 
 
