@@ -152,7 +152,7 @@ class Service:
             return self.assistant().ask(question, k=passages_wanted(k), where=where, mode=mode, id=id,
                                         use_question_dates=use_question_dates)
         return conversation.answer(self.assistant(), question, conversation.turns(history), k=passages_wanted(k),
-                                   where=where, mode=mode, id=id)
+                                   where=where, mode=mode, id=id, use_question_dates=use_question_dates)
 
     def documents_of(self, answer: Answer) -> dict:
         """The releases an answer cites (to show them whole), from the build that answered."""

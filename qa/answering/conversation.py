@@ -677,10 +677,12 @@ def ranked(assistant, reading: Reading, depth: int, mode: str | None = None, whe
 
 
 def answer(assistant, question: str, history: Sequence[Turn], k: int | None = None, where=None,
-           mode: str | None = None, id: str | None = None):
+           mode: str | None = None, id: str | None = None, use_question_dates: bool = True):
     """The answer to a turn of a conversation: a question that stands alone is asked exactly as
     without history; a follow-up is searched as understood (see `ranked`), and says so. When the
-    previous answer's releases are not known, that turn is answered again to know them."""
+    previous answer's releases are not known, that turn is answered again to know them. A period
+    the follow-up names in its own words (« Et en 2022 ? ») filters by release date, as for a
+    question asked alone (`use_question_dates=False` drops it)."""
     history = list(history)
     read_part = (question or "")[:assistant.settings.max_question_chars]  # a huge question is read as truncated
     if history and history[-1].doc_ids is None and follow_up_kind(read_part):
@@ -689,7 +691,17 @@ def answer(assistant, question: str, history: Sequence[Turn], k: int | None = No
         history[-1] = replace(previous, understood=again.understood_as, doc_ids=cited(again))
     reading = read(read_part, history)
     if reading.understood_as is None:
-        return assistant.ask(question, k=k, where=where, mode=mode, id=id)
+        return assistant.ask(question, k=k, where=where, mode=mode, id=id, use_question_dates=use_question_dates)
+    from .assistant import NOTHING_IN_PERIOD, PERIOD
+    from .questions import question_period
+    from .timeline import with_period
     k = assistant.settings.k if k is None else max(1, int(k))
-    result = assistant.answer_from(reading.query, ranked(assistant, reading, k, mode, where)[:k], id=id)
-    return replace(result, question=reading.question, understood_as=reading.understood_as)
+    period = question_period(read_part) if use_question_dates else None
+    result = assistant.answer_from(reading.query, ranked(assistant, reading, k, mode, with_period(where, period))[:k],
+                                   id=id)
+    result = replace(result, question=reading.question, understood_as=reading.understood_as)
+    if period is None:
+        return result
+    said = {"label": period.label, "said": period.said}
+    message = NOTHING_IN_PERIOD.format(**said) if result.abstained else result.message + "\n\n" + PERIOD.format(**said)
+    return replace(result, filters=period.to_dict(), message=message)

@@ -110,3 +110,12 @@ def test_a_corrected_release_supersedes_the_older_one(tmp_path, e5):
     answer = service.ask(KITS.replace(" ?", " en 2022 ?"), k=5)
     assert "8 700" in answer.sentence.text
     assert all(c.source != "oim-mopti-2022-06-09-abris.txt" for c in answer.citations)
+
+
+def test_a_follow_up_naming_a_period_filters_by_it(series):
+    from qa.answering import conversation
+    answer = conversation.answer(series, "Et en 2022 ?", conversation.turns([KITS]), k=5)
+    assert answer.understood_as and "7 800" in answer.sentence.text
+    assert answer.filters["date_from"] == "2022-01-01" and "Période : 2022" in answer.message
+    unfiltered = conversation.answer(series, "Et en 2022 ?", conversation.turns([KITS]), k=5, use_question_dates=False)
+    assert unfiltered.filters is None
