@@ -7,7 +7,7 @@ text and never runs or fetches anything.
 from __future__ import annotations
 
 from ..answering.answer import Answer, Citation, confidence_label
-from ..export import citation_text
+from ..export import ORGANISATION, citation_text, french_date
 from ..reading.documents import Document
 
 # Every character HTML or Markdown could read as markup, written as an entity (one pass, so the
@@ -19,18 +19,6 @@ _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"
 def inert(text: str) -> str:
     """Text as HTML that neither an HTML nor a Markdown renderer turns into markup."""
     return "".join(_ENTITIES.get(c, c) for c in text).replace("\n", "<br>")
-
-
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
-ORGANISATION = "Organisation internationale pour les migrations (OIM)"
-
-
-def french_date(iso: str | None) -> str | None:
-    if not iso:
-        return None
-    year, month, day = (int(part) for part in iso.split("-"))
-    return f"{'1er' if day == 1 else day} {MONTHS[month - 1]} {year}"
 
 
 SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
