@@ -31,6 +31,21 @@ NOTHING_IN_PERIOD = ("Aucun communiqué de la période « {label} » (d'après �
 SECOND_STAGE = 30
 
 
+def with_period(answer: Answer, period) -> Answer:
+    """The answer with the period read from its question (`filters`), said in its message: the
+    period used, or that nothing of that period answers; None: the answer as it is."""
+    if period is None:
+        return answer
+    said = {"label": period.label, "said": period.said}
+    if answer.abstained:
+        message = NOTHING_IN_PERIOD.format(**said)
+    else:
+        message = answer.message + "\n\n" + PERIOD.format(**said)
+        if answer.citations and answer.citations[0].date is None:
+            message += UNDATED_ANSWER
+    return replace(answer, filters=period.to_dict(), message=message)
+
+
 class Assistant:
     """Answers questions from one index. Thread-safe: an index is read-only once open."""
 
@@ -148,15 +163,8 @@ class Assistant:
         if not answer.abstained:
             answer = replace(answer, chronology=timeline.numbered(chronology, answer.citations))
         timings["answer_ms"] = (time.perf_counter() - started) * 1000
+        answer = with_period(answer, period)
         message = answer.message
-        if period is not None:
-            answer = replace(answer, filters=period.to_dict())
-            if answer.abstained:
-                message = NOTHING_IN_PERIOD.format(label=period.label, said=period.said)
-            else:
-                message += "\n\n" + PERIOD.format(label=period.label, said=period.said)
-                if answer.citations and answer.citations[0].date is None:
-                    message += UNDATED_ANSWER
         if truncated:
             message = TRUNCATED.format(n=self.settings.max_question_chars) + "\n\n" + message
         return replace(answer, message=message, truncated=truncated,

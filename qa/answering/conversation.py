@@ -692,16 +692,11 @@ def answer(assistant, question: str, history: Sequence[Turn], k: int | None = No
     reading = read(read_part, history)
     if reading.understood_as is None:
         return assistant.ask(question, k=k, where=where, mode=mode, id=id, use_question_dates=use_question_dates)
-    from .assistant import NOTHING_IN_PERIOD, PERIOD
+    from .assistant import with_period
     from .questions import question_period
-    from .timeline import with_period
+    from .timeline import with_period as narrowed
     k = assistant.settings.k if k is None else max(1, int(k))
     period = question_period(read_part) if use_question_dates else None
-    result = assistant.answer_from(reading.query, ranked(assistant, reading, k, mode, with_period(where, period))[:k],
+    result = assistant.answer_from(reading.query, ranked(assistant, reading, k, mode, narrowed(where, period))[:k],
                                    id=id)
-    result = replace(result, question=reading.question, understood_as=reading.understood_as)
-    if period is None:
-        return result
-    said = {"label": period.label, "said": period.said}
-    message = NOTHING_IN_PERIOD.format(**said) if result.abstained else result.message + "\n\n" + PERIOD.format(**said)
-    return replace(result, filters=period.to_dict(), message=message)
+    return with_period(replace(result, question=reading.question, understood_as=reading.understood_as), period)
