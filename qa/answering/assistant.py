@@ -159,9 +159,7 @@ class Assistant:
         ranked, chronology, period = self.arranged(query, max(k, SECOND_STAGE), mode, where, use_question_dates,
                                                    timings)
         started = time.perf_counter()
-        answer = self.answer_from(query, ranked[:k], id=id)
-        if not answer.abstained:
-            answer = replace(answer, chronology=timeline.numbered(chronology, answer.citations))
+        answer = self.answer_from(query, ranked[:k], id=id, chronology=chronology)
         timings["answer_ms"] = (time.perf_counter() - started) * 1000
         answer = with_period(answer, period)
         message = answer.message
@@ -177,12 +175,19 @@ class Assistant:
         answer's figure first, each story once; the other statements of that figure, newest first."""
         period = question_period(question) if use_question_dates else None
         ranked = self.rank(question, depth, mode, timeline.with_period(where, period), timings)
-        ranked, chronology = timeline.arrange(question, ranked, self.index, self.model.abstain_below, self.stories)
-        return timeline.fold(ranked, self.stories, self.index.documents), chronology, period
+        return (*self.in_time(question, ranked), period)
 
-    def answer_from(self, question: str, ranked: list[Ranked], id: str | None = None) -> Answer:
-        """The answer sentence and citations for passages already ranked; abstains when the best
-        sentence is unlikely to hold the answer (calibrated on the development sets)."""
+    def in_time(self, question: str, ranked: list[Ranked]) -> tuple[list[Ranked], list]:
+        """(ranked, chronology): the newest statement of the answer's figure first, each story once;
+        the other statements of that figure, newest first. For a question alone or a follow-up."""
+        ranked, chronology = timeline.arrange(question, ranked, self.index, self.model.abstain_below, self.stories)
+        return timeline.fold(ranked, self.stories, self.index.documents), chronology
+
+    def answer_from(self, question: str, ranked: list[Ranked], id: str | None = None,
+                    chronology: list | tuple = ()) -> Answer:
+        """The answer sentence and citations for passages already ranked (with, when it answers, the
+        chronology of its figure); abstains when the best sentence is unlikely to hold the answer
+        (calibrated on the development sets)."""
         sentence, citations = compose(ranked, self.index.documents)
         citations = [replace(c, copies=tuple(timeline.copies_of(c.doc_id, self.stories, self.index.documents)))
                      for c in citations]
@@ -190,4 +195,4 @@ class Assistant:
         if sentence is None or confidence < self.model.abstain_below:
             return Answer(question, None, citations, abstained=True, message=NO_PASSAGE, id=id, confidence=confidence)
         return Answer(question, sentence, citations, abstained=False, message=sentence.text, id=id,
-                      confidence=confidence)
+                      confidence=confidence, chronology=timeline.numbered(list(chronology), citations))

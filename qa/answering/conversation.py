@@ -697,6 +697,6 @@ def answer(assistant, question: str, history: Sequence[Turn], k: int | None = No
     from .timeline import with_period as narrowed
     k = assistant.settings.k if k is None else max(1, int(k))
     period = question_period(read_part) if use_question_dates else None
-    result = assistant.answer_from(reading.query, ranked(assistant, reading, k, mode, narrowed(where, period))[:k],
-                                   id=id)
+    found, chronology = assistant.in_time(reading.query, ranked(assistant, reading, k, mode, narrowed(where, period)))
+    result = assistant.answer_from(reading.query, found[:k], id=id, chronology=chronology)
     return with_period(replace(result, question=reading.question, understood_as=reading.understood_as), period)

@@ -119,3 +119,11 @@ def test_a_follow_up_naming_a_period_filters_by_it(series):
     assert answer.filters["date_from"] == "2022-01-01" and "Période : 2022" in answer.message
     unfiltered = conversation.answer(series, "Et en 2022 ?", conversation.turns([KITS]), k=5, use_question_dates=False)
     assert unfiltered.filters is None
+
+
+def test_a_follow_up_gets_the_newest_figure_and_its_chronology(series):
+    from qa.answering import conversation
+    answer = conversation.answer(series, "Et dans la région de Mopti ?",
+                                 conversation.turns(["Combien de kits d'abris sont prévus à Ségou ?"]), k=5)
+    assert answer.understood_as and "12 600" in answer.sentence.text
+    assert [s.figure for s in answer.chronology] == ["7 800", "2 400", "5 100"]
