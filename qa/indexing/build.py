@@ -16,10 +16,10 @@ from typing import Callable
 import numpy as np
 
 from . import store
-from ..reading.boilerplate import Analysis, analyse, repeated_sentences
-from ..reading.chunking import Passage, passages as cut_passages, sentence_spans
+from ..reading.boilerplate import Analysis, Repeats, analyse
+from ..reading.chunking import Passage, Span, passages as cut_passages, sentence_spans
 from ..reading.entities import entities
-from ..reading.documents import Document, Skipped, file_digest, list_corpus, read_corpus
+from ..reading.documents import Document, Skipped, list_corpus, read_corpus, trusted_digest
 from ..reading.limits import Limits
 from ..reading.stories import Stories, stories
 from .embedding import Encoder, EncoderInfo
@@ -107,15 +107,26 @@ def passage_sentences(passages: list[Passage]) -> list[dict]:
     return rows
 
 
-def corpus_state(settings: Settings) -> dict[str, str]:
-    """Path → content digest of every file the corpus offers (read or not)."""
-    return {f.source: file_digest(f, settings.max_file_bytes) for f in list_corpus(settings.corpus)}
+def corpus_state(settings: Settings, recorded: dict[str, tuple[list, str]] | None = None) -> dict[str, str]:
+    """Path → content digest of every file the corpus offers (read or not); a file whose stat is as
+    `recorded` (source → (stat, digest)) is not hashed again."""
+    return {f.source: trusted_digest(f, settings.max_file_bytes, recorded) for f in list_corpus(settings.corpus)}
 
 
 def manifest_state(manifest: dict) -> dict[str, str]:
     state = {doc["source"]: doc["sha256"] for doc in manifest["documents"].values()}
     state.update({source: skipped["sha256"] for source, skipped in manifest.get("skipped", {}).items()})
     return state
+
+
+def recorded_stats(manifest: dict | None) -> dict[str, tuple[list, str]]:
+    """Source → (stat, digest) of the files a build read, as it recorded them."""
+    if not manifest:
+        return {}
+    found = {doc["source"]: (doc["stat"], doc["sha256"]) for doc in manifest["documents"].values() if doc.get("stat")}
+    found.update({source: (entry["stat"], entry["sha256"]) for source, entry in manifest.get("skipped", {}).items()
+                  if entry.get("stat")})
+    return found
 
 
 def is_up_to_date(settings: Settings, encoder_info: EncoderInfo | None) -> bool:
@@ -127,7 +138,7 @@ def is_up_to_date(settings: Settings, encoder_info: EncoderInfo | None) -> bool:
         return False
     if encoder_info is not None and not EncoderInfo(**manifest["encoder"]).compatible(encoder_info):
         return False
-    return corpus_state(settings) == manifest_state(manifest)
+    return corpus_state(settings, recorded_stats(manifest)) == manifest_state(manifest)
 
 
 def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.StoredIndex | None:
@@ -147,6 +158,117 @@ def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.S
     return previous
 
 
+@dataclass(slots=True)
+class Cut:
+    """The corpus cut into passages, release by release: what a build stores of each release, and
+    which releases this build cut again (the others are the previous build's, as they were)."""
+    passages: dict[str, list[Passage]]  # doc id → its passages, in order
+    keys: dict[str, list[str]]  # doc id → the digest of what the encoder reads of each passage
+    texts: dict[str, list[str]]  # doc id → what the encoder reads of each passage (releases cut again)
+    analyses: dict[str, Analysis]
+    excluded: dict[str, list[Span]]  # doc id → its sentences said elsewhere, left out of its passages
+    recut: set[str]
+
+
+def _cut_one(document: Document, analysis: Analysis, excluded: list[Span], settings: Settings):
+    passages = cut_passages(document.id, document.text, settings.passage_chars, settings.overlap_sentences,
+                            exclude=excluded, spans=analysis.spans)
+    texts = [embedded_text(document, passage) for passage in passages]
+    return passages, texts
+
+
+def _story_state(told: Stories, doc_id: str) -> tuple:
+    """What `told.together(doc_id, …)` depends on for one release."""
+    return told.copies.get(doc_id, ()), told.superseded.get(doc_id), told._newest(doc_id)
+
+
+def cut_releases(documents: list[Document], settings: Settings, analyses: dict[str, Analysis], told: Stories,
+                 before: "Previous | None" = None) -> Cut:
+    """Cut every release into passages, repeated text said once (except between releases of one
+    story). With `before` (the previous build of the same text pipeline), only the releases that
+    changed, and those whose repeated-text decisions a change can alter, are decided and cut again:
+    the result is the one a build from scratch gives."""
+    by_id = {d.id: d for d in documents}
+    if before is None:
+        repeats = Repeats.of((d.id, d.source, analyses[d.id]) for d in documents)
+        concerned = set(by_id)
+        excluded: dict[str, list[Span]] = {}
+    else:
+        repeats = Repeats.of((doc_id, d.source, before.analyses[doc_id]) for doc_id, d in before.documents.items())
+        gone = [doc_id for doc_id, d in before.documents.items()
+                if doc_id not in by_id or by_id[doc_id].sha256 != d.sha256]
+        new = [d for d in documents if d.id not in before.documents or d.id in set(gone)]
+        firsts: dict = {}
+        for doc_id in gone:
+            for key in repeats.keys_of(doc_id):
+                firsts.setdefault(key, repeats.first.get(key))
+            repeats.remove(doc_id)
+        for document in new:
+            for span, found in zip(analyses[document.id].spans, analyses[document.id].terms):
+                firsts.setdefault(tuple(found), repeats.first.get(tuple(found)))
+            repeats.add(document.id, document.source, analyses[document.id])
+        stories_changed = {doc_id for doc_id in set(by_id) | set(before.documents)
+                           if _story_state(told, doc_id) != _story_state(before.stories, doc_id)}
+        concerned = repeats.concerned({d.id for d in new}, firsts, stories_changed)
+        excluded = {doc_id: spans for doc_id, spans in before.excluded.items() if doc_id in by_id}
+    out = Cut({}, {}, {}, {d.id: analyses[d.id] for d in documents}, {}, set())
+    for document in documents:
+        doc_id = document.id
+        if doc_id in concerned:
+            spans = repeats.dropped(doc_id, told.together)
+            if before is not None and doc_id in before.passages and before.documents[doc_id].sha256 == document.sha256 \
+                    and _same_spans(before.excluded.get(doc_id, []), spans):
+                out.passages[doc_id], out.keys[doc_id] = before.passages[doc_id], before.keys[doc_id]
+            else:
+                passages, texts = _cut_one(document, analyses[doc_id], spans, settings)
+                out.passages[doc_id], out.texts[doc_id] = passages, texts
+                out.keys[doc_id] = [passage_key(text) for text in texts]
+                out.recut.add(doc_id)
+        else:
+            spans = excluded.get(doc_id, [])
+            out.passages[doc_id], out.keys[doc_id] = before.passages[doc_id], before.keys[doc_id]
+        if spans:
+            out.excluded[doc_id] = spans
+    return out
+
+
+def _same_spans(a: list[Span], b: list[Span]) -> bool:
+    return sorted((s.start, s.end) for s in a) == sorted((s.start, s.end) for s in b)
+
+
+@dataclass(slots=True)
+class Previous:
+    """What a build reuses of the previous one, release by release."""
+    documents: dict[str, Document]
+    analyses: dict[str, Analysis]  # doc id → its analysis
+    excluded: dict[str, list[Span]]
+    passages: dict[str, list[Passage]]
+    keys: dict[str, list[str]]
+    stories: Stories
+    sentences: dict[str, list[dict]]  # doc id → its sentence rows
+
+    @classmethod
+    def of(cls, index: store.StoredIndex) -> "Previous | None":
+        """None when the build lacks what reuse needs (made by an older version)."""
+        excluded = store.load_excluded(index)
+        if excluded is None or index.sentences is None:
+            return None
+        by_sha = {sha: Analysis.from_row(row) for sha, row in store.load_analyses(index).items()}
+        if any(d.sha256 not in by_sha for d in index.documents.values()):
+            return None
+        passages: dict[str, list[Passage]] = {doc_id: [] for doc_id in index.documents}
+        keys: dict[str, list[str]] = {doc_id: [] for doc_id in index.documents}
+        for passage, key in zip(index.passages, store.load_keys(index)):
+            passages[passage.doc_id].append(passage)
+            keys[passage.doc_id].append(key)
+        sentences: dict[str, list[dict]] = {doc_id: [] for doc_id in index.documents}
+        for row in index.sentences.rows:
+            sentences[row["doc_id"]].append(row)
+        return cls(index.documents, {doc_id: by_sha[d.sha256] for doc_id, d in index.documents.items()},
+                   {doc_id: [Span(a, b) for a, b in spans] for doc_id, spans in excluded.items()},
+                   passages, keys, Stories.from_dict(index.stories), sentences)
+
+
 def cut_corpus(documents: list[Document], settings: Settings, known: dict[str, Analysis] | None = None,
                found: Stories | None = None) -> tuple[list[Passage], list[str], list[Analysis]]:
     """The passages of every document (repeated text said once, except between copies or versions
@@ -154,23 +276,17 @@ def cut_corpus(documents: list[Document], settings: Settings, known: dict[str, A
     by content hash, reused when unchanged)."""
     known = known or {}
     analyses = {d.id: known.get(d.sha256) or analyse(d) for d in documents}
-    repeated = repeated_sentences(documents, analyses, together=found.together if found else None)
-    all_passages: list[Passage] = []
-    texts: list[str] = []
-    for document in documents:
-        for passage in cut_passages(document.id, document.text, settings.passage_chars,
-                                    settings.overlap_sentences, exclude=repeated.get(document.id, ()),
-                                    spans=analyses[document.id].spans):
-            all_passages.append(passage)
-            texts.append(embedded_text(document, passage))
-    return all_passages, texts, [analyses[d.id] for d in documents]
+    cut = cut_releases(documents, settings, analyses, found or Stories())
+    return ([p for d in documents for p in cut.passages[d.id]], [t for d in documents for t in cut.texts[d.id]],
+            [analyses[d.id] for d in documents])
 
 
 def build_index(settings: Settings, encoder: Encoder, progress: Progress | None = None,
                 rebuild: bool = False) -> BuildReport:
     """Bring the index up to date with the corpus and switch the live index to the new build.
 
-    Unless `rebuild`, unchanged files are not read again and passages already embedded keep their
+    Unless `rebuild`, unchanged files are not read (nor hashed, when their stat is unchanged) again,
+    only the releases a change concerns are cut again, and passages already embedded keep their
     vectors. The live index keeps serving until the new build is complete.
     """
     started = time.perf_counter()
@@ -182,25 +298,34 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         same_pipeline = previous is not None and previous.manifest.get("chunking") == settings.chunking()
         known = previous.documents if same_pipeline else {}
         limits = Limits.of(settings)
-        documents, skipped = read_corpus(settings.corpus, limits, known={d.source: d for d in known.values()})
+        stats: dict[str, list] = {}
+        documents, skipped = read_corpus(settings.corpus, limits, known={d.source: d for d in known.values()},
+                                         recorded=recorded_stats(previous.manifest) if same_pipeline else None,
+                                         stats=stats)
         if progress:
             progress("lecture", len(documents), len(documents) + len(skipped))
 
-        known_analyses = store.load_analyses(previous) if same_pipeline else {}
-        known_analyses = {sha: Analysis.from_row(row) for sha, row in known_analyses.items()}
-        told = stories(documents)
-        all_passages, texts, analyses = cut_corpus(documents, settings, known_analyses, told)
-        counts = Counter(passage.doc_id for passage in all_passages)
-        too_long = {d.id: reason for d in documents if (reason := limits.too_many_passages(counts[d.id]))}
-        if too_long:  # skipped, and the corpus cut again without them (their repeated text goes elsewhere)
+        before = Previous.of(previous) if same_pipeline else None
+        analyses = {sha: a for sha, a in ((a.sha256, a) for a in (before.analyses.values() if before else []))}
+        if same_pipeline and before is None:
+            analyses = {sha: Analysis.from_row(row) for sha, row in store.load_analyses(previous).items()}
+        while True:
+            told = stories(documents)
+            by_doc = {d.id: analyses.get(d.sha256) or analyse(d) for d in documents}
+            cut = cut_releases(documents, settings, by_doc, told, before)
+            too_long = {doc_id: reason for doc_id in cut.recut
+                        if (reason := limits.too_many_passages(len(cut.passages[doc_id])))}
+            if not too_long:
+                break
+            # Skipped, and the corpus cut again without them (their repeated text goes elsewhere).
             skipped += [Skipped(d.source, too_long[d.id], d.sha256) for d in documents if d.id in too_long]
             documents = [d for d in documents if d.id not in too_long]
-            told = stories(documents)
-            all_passages, texts, analyses = cut_corpus(
-                documents, settings, {**known_analyses, **{a.sha256: a for a in analyses}}, told)
+            analyses.update({a.sha256: a for a in by_doc.values()})
+        all_passages = [p for d in documents for p in cut.passages[d.id]]
+        keys = [k for d in documents for k in cut.keys[d.id]]
+        texts = {key: text for doc_id in cut.recut for key, text in zip(cut.keys[doc_id], cut.texts[doc_id])}
 
-        vectors = np.empty((len(texts), encoder.info.dim), dtype=np.float32)
-        keys = [passage_key(text) for text in texts]
+        vectors = np.empty((len(keys), encoder.info.dim), dtype=np.float32)
         old_rows, old_terms = {}, {}
         if previous is not None:
             # Keyed by the text each vector was computed from, as stored with it; a passage's terms
@@ -217,11 +342,16 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
                   for key, passage in zip(keys, all_passages)]
         if missing:
             fresh = encoder.encode_passages(
-                [texts[i] for i in missing],
+                [texts[keys[i]] for i in missing],
                 progress=(lambda done, total: progress("vecteurs", done, total)) if progress else None)
             vectors[missing] = fresh
 
-        sentences = passage_sentences(all_passages)
+        sentences = []
+        for document in documents:
+            if before is not None and document.id not in cut.recut:
+                sentences += before.sentences[document.id]
+            else:
+                sentences += passage_sentences(cut.passages[document.id])
         old_sentences = store.load_sentence_vectors(previous) if previous is not None else {}
         old_entities = store.load_sentence_entities(previous) if same_pipeline else {}
         sentence_vectors = np.empty((len(sentences), encoder.info.dim), dtype=np.float32)
@@ -229,7 +359,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         for i, row in enumerate(sentences):
             if row["key"] in old_sentences:
                 sentence_vectors[i] = old_sentences[row["key"]]
-        unread = [i for i, row in enumerate(sentences) if row["key"] not in old_entities]
+        unread = [i for i, row in enumerate(sentences) if "entities" not in row and row["key"] not in old_entities]
         for i, found in zip(unread, entities(sentences[i]["text"] for i in unread)):
             sentences[i]["entities"] = found
         for row in sentences:
@@ -238,23 +368,24 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
             sentence_vectors[new_sentences] = encoder.encode_passages(
                 [sentences[i]["text"] for i in new_sentences],
                 progress=(lambda done, total: progress("phrases", done, total)) if progress else None)
-        for row in sentences:
-            del row["text"]
+        sentences = [{name: value for name, value in row.items() if name != "text"} for row in sentences]
 
-        before = {d.source: d.sha256 for d in (previous.documents.values() if previous else [])}
+        previous_documents = {d.source: d.sha256 for d in (previous.documents.values() if previous else [])}
         now = {d.source: d.sha256 for d in documents}
         changes = {
-            "added": sorted(set(now) - set(before)),
-            "updated": sorted(s for s in now if s in before and before[s] != now[s]),
-            "removed": sorted(set(before) - set(now)),
-            "unchanged": sorted(s for s in now if before.get(s) == now[s]),
+            "added": sorted(set(now) - set(previous_documents)),
+            "updated": sorted(s for s in now if s in previous_documents and previous_documents[s] != now[s]),
+            "removed": sorted(set(previous_documents) - set(now)),
+            "unchanged": sorted(s for s in now if previous_documents.get(s) == now[s]),
         }
         seconds = time.perf_counter() - started
         store.write_build(settings.index, documents, all_passages, vectors, encoder.info,
                           settings.chunking(), skipped, seconds,
                           changes={name: len(sources) for name, sources in changes.items()}, tokens=tokens, keys=keys,
-                          analyses=[analysis.to_row() for analysis in analyses],
-                          sentences=sentences, sentence_vectors=sentence_vectors, stories=told.to_dict())
+                          analyses=[cut.analyses[d.id].to_row() for d in documents],
+                          sentences=sentences, sentence_vectors=sentence_vectors, stories=told.to_dict(),
+                          excluded={doc_id: [[s.start, s.end] for s in spans] for doc_id, spans in cut.excluded.items()},
+                          stats=stats)
     counts = Counter(passage.doc_id for passage in all_passages)
     return BuildReport(documents, dict(counts), skipped, time.perf_counter() - started, embedded=len(missing),
-                       reused=len(texts) - len(missing), notes=notes, **changes)
+                       reused=len(keys) - len(missing), notes=notes, **changes)

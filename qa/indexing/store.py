@@ -184,11 +184,13 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
                 changes: dict | None = None, tokens: list[list[str]] | None = None,
                 analyses: list[dict] | None = None, keys: list[str] | None = None,
                 sentences: list[dict] | None = None, sentence_vectors: np.ndarray | None = None,
-                stories: dict | None = None) -> Path:
+                stories: dict | None = None, excluded: dict[str, list] | None = None,
+                stats: dict[str, list] | None = None) -> Path:
     """Write a complete build beside the live one, then make it live. Returns the build folder.
 
     keys: for each passage, the digest of the text its vector was computed from (what the next
-    build compares to reuse the vector)."""
+    build compares to reuse the vector); excluded: doc id → the [start, end] of its sentences left
+    out as said elsewhere; stats: source → what the file system said of it (see trusted_digest)."""
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     name = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -218,11 +220,15 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
         handle.flush()
         os.fsync(handle.fileno())
 
+    _write_jsonl(staging / "excluded.jsonl", ({"doc_id": doc_id, "spans": spans}
+                                              for doc_id, spans in sorted((excluded or {}).items())))
+
     # Syndicated copies and superseded versions (qa.answering.timeline), computed from the corpus.
     (staging / "stories.json").write_text(json.dumps(stories or {}, ensure_ascii=False), encoding="utf-8")
     _fsync(staging / "stories.json")
 
     counts = Counter(passage.doc_id for passage in passages)
+    stats = stats or {}
     manifest = {
         "format_version": FORMAT_VERSION,
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -233,9 +239,10 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
                   "ntotal": int(dense.ntotal)},
         "versions": {"faiss": faiss.__version__, "numpy": np.__version__},
         "passage_count": len(passages),
-        "documents": {d.id: {"source": d.source, "sha256": d.sha256, "passages": counts.get(d.id, 0)}
-                      for d in documents},
-        "skipped": {s.source: {"reason": s.reason, "sha256": s.sha256} for s in skipped},
+        "documents": {d.id: {"source": d.source, "sha256": d.sha256, "passages": counts.get(d.id, 0),
+                             **({"stat": stats[d.source]} if d.source in stats else {})} for d in documents},
+        "skipped": {s.source: {"reason": s.reason, "sha256": s.sha256,
+                               **({"stat": stats[s.source]} if s.source in stats else {})} for s in skipped},
         "changes": changes or {},
         "checksums": {path.relative_to(staging).as_posix(): _sha256(path)
                       for path in sorted(staging.rglob("*")) if path.is_file()},
@@ -351,6 +358,13 @@ def load_analyses(index: StoredIndex) -> dict[str, dict]:
     """Each document's sentence analysis in a build, by content hash (rows as written)."""
     path = index.path / "analysis.jsonl"
     return {row["sha256"]: row for row in _read_jsonl(path)} if path.is_file() else {}
+
+
+def load_excluded(index: StoredIndex) -> dict[str, list[list[int]]] | None:
+    """Doc id → the [start, end] of its sentences left out as said elsewhere; None for a build made
+    before they were recorded."""
+    path = index.path / "excluded.jsonl"
+    return {row["doc_id"]: row["spans"] for row in _read_jsonl(path)} if path.is_file() else None
 
 
 def load_terms(index: StoredIndex) -> list[list[str]]:

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -289,16 +290,56 @@ def file_digest(file: CorpusFile, max_bytes: int) -> str:
         return "unreadable:" + hashlib.sha256(str(error).encode("utf-8")).hexdigest()[:16]
 
 
+# A file modified this recently may change again within the file system's clock tick without its
+# times showing it: its bytes are hashed again at the next build (git's « racily clean » entries).
+SETTLED_NS = 2_000_000_000
+
+
+def file_stat(file: CorpusFile) -> list | None:
+    """What the file system says of a file and its sidecar (size, modification and change times,
+    inode): a file whose stat is as recorded at the last build has the digest recorded then. None
+    for a file not to be trusted so (ignored, unreadable, or modified within SETTLED_NS)."""
+    if file.ignored:
+        return None
+    found = []
+    try:
+        for path in (file.target or file.path, file.sidecar):
+            if path is None:
+                continue
+            info = os.stat(path)
+            if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) < SETTLED_NS:
+                return None
+            found += [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+    except OSError:
+        return None
+    return found
+
+
+def trusted_digest(file: CorpusFile, max_bytes: int, recorded: dict[str, tuple[list, str]] | None,
+                   stats: dict[str, list] | None = None) -> str:
+    """The file's digest: the recorded one (source → (stat, digest)) when its stat is unchanged,
+    else hashed. `stats`: filled with each file's stat, to record with the build."""
+    seen = file_stat(file)
+    if stats is not None and seen is not None:
+        stats[file.source] = seen
+    known = (recorded or {}).get(file.source)
+    if seen is not None and known is not None and known[0] == seen:
+        return known[1]
+    return file_digest(file, max_bytes)
+
+
 def read_corpus(corpus: Path, limits: Limits | int, known: dict[str, Document] | None = None,
+                recorded: dict[str, tuple[list, str]] | None = None, stats: dict[str, list] | None = None,
                 ) -> tuple[list[Document], list[Skipped]]:
     """Every readable document of the corpus and every skipped file with its reason; a document of
     `known` whose file has not changed since is taken as is, not read again. `limits`: the bounds
-    on every parse (an int: bytes per file, other limits default)."""
+    on every parse (an int: bytes per file, other limits default). `recorded`, `stats`: see
+    trusted_digest (a file whose stat is unchanged is not hashed again)."""
     limits = _limits(limits)
     documents, skipped = [], []
     known = known or {}
     for file in list_corpus(corpus):
-        digest = file_digest(file, limits.file_bytes)
+        digest = trusted_digest(file, limits.file_bytes, recorded, stats)
         previous = known.get(file.source)
         if previous is not None and previous.sha256 == digest:
             documents.append(previous)

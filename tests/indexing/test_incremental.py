@@ -1,0 +1,115 @@
+"""An incremental build is the build from scratch: same passages, same repeated-text decisions,
+same stories, whatever was added, changed or deleted (and whichever release sorts first)."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import write
+from qa.indexing import store
+from qa.indexing.build import build_index
+from qa.indexing.embedding import EncoderInfo
+from qa.settings import Settings
+
+ABOUT = ("L'Organisation internationale pour les migrations (OIM) est la principale organisation "
+         "intergouvernementale dans le domaine de la migration et compte 175 États membres. "
+         "Pour plus d'informations, veuillez contacter le bureau de l'OIM au Mali à Bamako, au +223 20 22 76 23.")
+LONGER_ABOUT = ("L'Organisation internationale pour les migrations (OIM) est la principale organisation "
+                "intergouvernementale dans le domaine de la migration et compte 175 États membres répartis "
+                "sur tous les continents du monde.")
+KAYES = ("Kayes, le 4 avril 2025 – Quarante jardins maraîchers ont été aménagés à Kayes pour les femmes des "
+         "familles de migrants de retour, avec des pompes solaires fournies par l'OIM. "
+         "Les récoltes de la première saison ont été vendues au marché de Kayes par les coopératives féminines.")
+GAO = ("Gao, le 12 mars 2023 – L'Organisation internationale pour les migrations a remis 1 250 kits d'hygiène "
+       "aux familles déplacées du quartier de Sosso Koïra. La distribution, financée par le Japon, a été "
+       "organisée avec la Direction régionale du développement social de Gao.")
+MOPTI = ("Mopti, le 3 juin 2021 – Une caravane de sensibilisation sur les dangers de la migration irrégulière a "
+         "parcouru 14 communes du cercle de Bandiagara pendant deux semaines. Des artistes locaux ont animé "
+         "42 séances de théâtre forum devant plus de 6 300 jeunes de la région de Mopti.")
+SEGOU = ("Ségou, le 18 décembre 2024 – La Journée internationale des migrants a été célébrée à Ségou en présence "
+         "du gouverneur de la région et des associations de migrants de retour. « Œuvrons ensemble pour une "
+         "migration sûre », a déclaré la cheffe de mission de l'OIM devant quatre cents participants.")
+BAMAKO = ("Bamako, le 13 décembre 2021 – Une table ronde sur la réintégration durable des migrants de retour a "
+          "réuni les ministères, les partenaires techniques et les organisations de la société civile. Les "
+          "participants ont adopté une feuille de route pour les trois prochaines années, avec un suivi annuel. "
+          "Le ministre des Maliens de l'extérieur a salué l'engagement des partenaires et des communes.")
+NAVIGATION = "Accueil\nPolitique\nLe Journal du Sahel, l'information au quotidien depuis 2009 avec 35 reporters.\n"
+
+
+class HashEncoder:
+    """Deterministic vectors from the text's digest: storage and lifecycle logic, no meaning."""
+    info = EncoderInfo("test", "hash", 8, "query: ", "passage: ")
+
+    def _encode(self, texts):
+        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:32], dtype=np.uint8)[:8].astype(np.float32) + 1
+                for t in texts]
+        vectors = np.asarray(rows, dtype=np.float32).reshape(len(texts), 8)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def encode_queries(self, texts):
+        return self._encode(list(texts))
+
+    def encode_passages(self, texts, progress=None):
+        return self._encode(list(texts))
+
+
+def state(settings: Settings) -> dict:
+    """Everything a build decided from the corpus, without what depends on when it ran."""
+    index = store.load(settings.index)
+    return {"passages": [asdict(p) for p in index.passages],
+            "keys": store.load_keys(index),
+            "excluded": store.load_excluded(index),
+            "stories": index.stories,
+            "sentences": [{k: v for k, v in row.items()} for row in index.sentences.rows],
+            "sentence_vectors": index.sentences.vectors.tolist(),
+            "documents": sorted(index.documents),
+            "terms": store.load_terms(index)}
+
+
+def from_scratch(corpus: Path, tmp_path: Path, name: str) -> dict:
+    settings = Settings(corpus=corpus, index=tmp_path / f"scratch-{name}")
+    build_index(settings, HashEncoder(), rebuild=True)
+    return state(settings)
+
+
+@pytest.fixture()
+def live(tmp_path) -> Settings:
+    corpus = tmp_path / "corpus"
+    write(corpus, "oim-kayes.txt", "Des jardins pour Kayes\n" + KAYES + "\n" + ABOUT)
+    write(corpus, "oim-gao.txt", "Des kits d'hygiène à Gao\n" + GAO + "\n" + ABOUT)
+    write(corpus, "oim-mopti.txt", "Une caravane à Bandiagara\n" + MOPTI + "\n" + LONGER_ABOUT)
+    write(corpus, "sahel-gao.txt", NAVIGATION + "Des kits d'hygiène à Gao\n" + GAO + "\nPartager sur Facebook\n")
+    write(corpus, "oim-bamako.txt", "Une table ronde à Bamako\n" + BAMAKO + "\n" + ABOUT)
+    return Settings(corpus=corpus, index=tmp_path / "index")
+
+
+def test_incremental_builds_equal_builds_from_scratch(live, tmp_path):
+    encoder = HashEncoder()
+    build_index(live, encoder)
+    first = state(live)
+    assert first == from_scratch(live.corpus, tmp_path, "0")
+    assert first["excluded"], "the shared « about » paragraph is said once"
+    assert "sahel-gao.txt" in first["stories"]["copies"]["oim-gao.txt"]
+
+    steps = [
+        # A release that sorts first takes the repeated sentences over from the others.
+        lambda: write(live.corpus, "aaa-oim-segou.txt", "La Journée des migrants à Ségou\n" + SEGOU + " " + BAMAKO[40:]
+                      + "\n" + ABOUT),
+        # The release holding the longer « about » sentence goes: the shorter ones are said again.
+        lambda: (live.corpus / "oim-mopti.txt").unlink(),
+        # A changed release, and a copy of another one's story.
+        lambda: write(live.corpus, "oim-kayes.txt", "Des jardins pour Kayes\n" + KAYES.replace("Quarante", "Cinquante")
+                      + "\n" + LONGER_ABOUT),
+        lambda: write(live.corpus, "zz-copie-segou.txt", NAVIGATION + "La Journée des migrants à Ségou\n" + SEGOU),
+        # The first holder of every shared sentence goes.
+        lambda: (live.corpus / "aaa-oim-segou.txt").unlink(),
+    ]
+    for number, step in enumerate(steps, 1):
+        step()
+        report = build_index(live, encoder)
+        assert state(live) == from_scratch(live.corpus, tmp_path, str(number)), f"step {number}"
+        assert report.reused > 0
