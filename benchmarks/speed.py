@@ -296,6 +296,7 @@ def scale_run(size: int) -> dict:
         latencies.append((time.perf_counter() - started) * 1000)
     result.update(encode_p50_ms=percentile(encode, 0.5), ask_p50_ms=percentile(latencies, 0.5),
                   ask_p95_ms=percentile(latencies, 0.95))
+    print(json.dumps(result), flush=True)  # so far, should a large size be stopped half-way
 
     def add() -> float:
         new.write_text(release_text(), encoding="utf-8")
@@ -314,6 +315,7 @@ def scale_run(size: int) -> dict:
 
     result["add_one_s"] = add()
     result["delete_one_s"] = delete()
+    print(json.dumps(result), flush=True)  # so far, should a large size be stopped half-way
     # Asks while a release is being added, from the build that serves meanwhile.
     during, timing = [], {}
     worker = threading.Thread(target=lambda: timing.update(add_s=add()))
@@ -384,11 +386,15 @@ def scale(size: int) -> dict:
     started = time.perf_counter()
     settings = synthetic.cached_index(size, encoder, synthetic.base_vectors(encoder), index_name())
     print(f"   cache ready in {time.perf_counter() - started:.0f} s", flush=True)
-    run = subprocess.run([sys.executable, __file__, "scale-run", "--size", str(size), "--code", str(CODE)],
-                         capture_output=True, text=True)
-    if run.returncode:
-        raise SystemExit(f"scale-run failed: {run.stderr[-2000:]}")
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    run = subprocess.Popen([sys.executable, __file__, "scale-run", "--size", str(size), "--code", str(CODE)],
+                           stdout=subprocess.PIPE, text=True)
+    lines = []
+    for line in run.stdout:
+        lines.append(line)
+        print("   so far: " + line.strip(), flush=True)
+    if run.wait():
+        raise SystemExit(f"scale-run failed (exit {run.returncode})")
+    result = json.loads(lines[-1])
     result["replica_pickup_s"] = replica_pickup(settings)
     for name, value in result.items():
         print(f"   {name:<24} {value:.3f}" if isinstance(value, float) else f"   {name:<24} {value}")

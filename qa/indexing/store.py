@@ -11,6 +11,7 @@ os.replace: a reader sees the old build or the new one, never half of one.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import fcntl
 import hashlib
@@ -347,10 +348,15 @@ def _load_sentences(build: Path, passages: list[Passage], dim: int) -> Sentences
     by_doc: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
         by_doc.setdefault(row["doc_id"], []).append(i)
-    of_passage = {passage.id: [i for i in by_doc.get(passage.doc_id, ())
-                               if passage.start <= rows[i]["start"] and rows[i]["end"] <= passage.end]
-                  for passage in passages}
-    starts = {doc_id: sorted(rows[i]["start"] for i in found) for doc_id, found in by_doc.items()}
+    # A passage's sentences: those of its document starting inside it (found by bisection on the
+    # document's sentences sorted by start) and ending inside it, in row order.
+    ordered = {doc_id: sorted(found, key=lambda i: rows[i]["start"]) for doc_id, found in by_doc.items()}
+    starts = {doc_id: [rows[i]["start"] for i in found] for doc_id, found in ordered.items()}
+    of_passage = {}
+    for passage in passages:
+        found, begins = ordered.get(passage.doc_id, ()), starts.get(passage.doc_id, ())
+        inside = found[bisect.bisect_left(begins, passage.start):bisect.bisect_right(begins, passage.end)]
+        of_passage[passage.id] = sorted(i for i in inside if rows[i]["end"] <= passage.end)
     return Sentences(rows, vectors, of_passage, starts)
 
 
