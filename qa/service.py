@@ -31,6 +31,7 @@ from .reading.formats import UnreadableFile
 from .reading.limits import LimitExceeded, Limits
 from .reading.uploads import CHOICES, NAME_TAKEN, add_to_corpus
 from .settings import Settings
+from .wording import plural
 
 NOTHING_INDEXED = ("Aucun document n'est encore indexé : ajoutez des communiqués (onglet « Ajouter », "
                    "ou dossier du corpus puis « Réindexer » dans « Documents ») (no document is indexed yet).")
@@ -42,12 +43,6 @@ BAD_K = (f"Le nombre de passages (k) doit être un nombre entier, de 1 à {MAX_K
          f"(k must be an integer from 1 to {MAX_K}).")
 # How long an upload waits for a build running in another process before giving up.
 WAIT_FOR_BUILD_SECONDS = 900
-
-
-def plural(count: int, singular: str, several: str | None = None) -> str:
-    """« 1 passage », « 2 passages », « 1 communiqué indexé » (a thin space between thousands)."""
-    number = f"{count:,}".replace(",", "\u202f")
-    return f"{number} {singular if abs(count) < 2 else (several or singular + 's')}"
 
 
 def terminal_progress(stage: str, done: int, total: int) -> None:

@@ -12,7 +12,7 @@ from qa.settings import PROJECT_ROOT
 PACKAGE = PROJECT_ROOT / "qa"
 # Each stage may import the ground and the stages listed before it.
 ORDER = ["ground", "reading", "indexing", "answering", "top", "chat"]
-GROUND = {"qa.settings", "qa.errors"}
+GROUND = {"qa.settings", "qa.errors", "qa.wording"}
 
 
 def module_name(path: Path) -> str:

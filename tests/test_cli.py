@@ -72,7 +72,7 @@ def test_index_summary_and_up_to_date(tmp_path):
     index = tmp_path / "index"
     first = qa("index", "--corpus", str(corpus), "--index", str(index))
     assert first.returncode == 0, first.stderr
-    assert "1 documents" in first.stdout and SEGOU in first.stdout and " s." in first.stdout
+    assert "1 document, 9 passages" in first.stdout and "1 ajouté," in first.stdout and SEGOU in first.stdout and " s." in first.stdout
     second = qa("index", "--corpus", str(corpus), "--index", str(index))
     assert second.returncode == 0 and "Index à jour" in second.stdout
 

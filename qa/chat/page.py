@@ -32,7 +32,8 @@ from ..answering.search import Filter
 from ..errors import QAError
 from ..reading.formats import FORMATS
 from ..export import conversation_markdown, french_date
-from ..service import NOTHING_INDEXED, Service, plural, terminal_progress
+from ..service import NOTHING_INDEXED, Service, terminal_progress
+from ..wording import plural
 from ..settings import MB, Settings
 from .display import answer_html, inert
 

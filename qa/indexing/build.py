@@ -26,6 +26,7 @@ from .embedding import Encoder, EncoderInfo
 from ..errors import IndexCorruptError, IndexMissingError, QAError
 from ..reading.lexical import terms
 from ..settings import Settings
+from ..wording import plural
 
 Progress = Callable[[str, int, int], None]
 # Up to this many documents, the report lists each one; above, only those added or changed.
@@ -52,16 +53,18 @@ class BuildReport:
 
     def summary(self) -> str:
         """The table `qa index` prints and the app shows."""
-        lines = [f"Index construit : {len(self.documents)} documents, {self.passage_count} passages, "
-                 f"{self.seconds:.1f} s.",
-                 f"  {len(self.added)} ajoutés, {len(self.updated)} modifiés, {len(self.removed)} retirés, "
-                 f"{len(self.unchanged)} inchangés ; {self.embedded} passages vectorisés, {self.reused} repris."]
+        lines = [f"Index construit : {plural(len(self.documents), 'document')}, "
+                 f"{plural(self.passage_count, 'passage')}, {self.seconds:.1f} s.",
+                 f"  {plural(len(self.added), 'ajouté')}, {plural(len(self.updated), 'modifié')}, "
+                 f"{plural(len(self.removed), 'retiré')}, {plural(len(self.unchanged), 'inchangé')} ; "
+                 f"{plural(self.embedded, 'passage vectorisé', 'passages vectorisés')}, "
+                 f"{plural(self.reused, 'repris', 'repris')}."]
         lines.extend(f"  note : {note}" for note in self.notes)
         status = {**{s: "ajouté" for s in self.added}, **{s: "modifié" for s in self.updated}}
         listed = self.documents if len(self.documents) <= LIST_ALL else \
             [d for d in self.documents if d.source in status or d.notices]
         for document in listed:
-            lines.append(f"  indexé   {document.source}  ({self.passages_by_doc.get(document.id, 0)} passages)"
+            lines.append(f"  indexé   {document.source}  ({plural(self.passages_by_doc.get(document.id, 0), 'passage')})"
                          + (f"  [{status[document.source]}]" if document.source in status else ""))
             lines.extend(f"           ! {notice}" for notice in document.notices)
         if len(listed) < len(self.documents):

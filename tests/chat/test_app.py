@@ -104,7 +104,7 @@ def test_three_cards_at_once_the_others_folded_and_no_constant_relevance(assista
 
 def test_the_page_speaks_french_typography_plurals_and_no_english_gloss():
     from qa.chat.page import french_counts, french_number, french_only, releases_html
-    from qa.service import plural
+    from qa.wording import plural
     assert french_only("refusé x.pdf : PDF illisible ou endommagé (corrupt PDF: Stream has ended unexpectedly)") \
         == "refusé x.pdf : PDF illisible ou endommagé"
     assert french_only("trop de passages (1200 > 1000)") == "trop de passages (1200 > 1000)"

@@ -219,7 +219,7 @@ def test_upload_then_ask_in_the_running_service(corpus_settings, e5, tmp_path):
     sent = write(tmp_path / "upload", "kayes.txt", NEW_RELEASE)
     add_to_corpus(corpus_settings.corpus, sent, "../../kayes.txt", corpus_settings.max_file_bytes)
     report = service.reindex(credential=None)
-    assert report.added == ["kayes.txt"] and "ajoutés" in service.last_report
+    assert report.added == ["kayes.txt"] and "1 ajouté," in service.last_report
     assert service.ask("Combien de jardins maraîchers à Kayes ?").citations[0].source == "kayes.txt"
     assert ["Des jardins pour Kayes", "2025-04-04", "Kayes", "kayes.txt"] in [row[:4] for row in service.releases()]
 

@@ -1,0 +1,7 @@
+"""French wording every stage shares: a count with its noun, as French writes it."""
+
+
+def plural(count: int, singular: str, several: str | None = None) -> str:
+    """« 0 passage », « 1 passage », « 2 passages », « 1 communiqué indexé » (a thin space between thousands)."""
+    number = f"{count:,}".replace(",", "\u202f")
+    return f"{number} {singular if abs(count) < 2 else (several or singular + 's')}"
