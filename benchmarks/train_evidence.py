@@ -55,6 +55,7 @@ PASSAGE_WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
 # bound is 5 % on held-out questions; `--max-false-abstention 0.05` sets it on the folds).
 MAX_FALSE_ABSTENTION = 0.02
 FOLDS = 5
+CARDS = 5  # citations a reader sees by default (Settings.k)
 # Sets written from the corpora by helpers and never trained on (`--held-out`): over which
 # development set's corpus each is asked, and its file.
 HELD_OUT = {"seeds-blind": ("seeds", ROOT / "benchmarks" / "questions-seeds-blind.jsonl"),
@@ -264,20 +265,24 @@ def judge(example: Example, p: np.ndarray, weight: float, confidence=None) -> di
     order = np.argsort(-final, kind="stable")
     if not n or best_row[order[0]] < 0:
         return {"first": False, "top3": False, "sentence": False, "confidence": 0.0,
-                "row": np.zeros(len(CONFIDENCE_FEATURES))}
+                "row": np.zeros(len(CONFIDENCE_FEATURES)), "cards": []}
     shown = np.flatnonzero(best_row >= 0)
     rows = confidence_rows(best[shown], example.features[best_row[shown]].reshape(len(shown), -1))
     row = rows[int(np.searchsorted(shown, order[0]))]
     value = float(best[order[0]]) if confidence is None else float(probabilities(confidence, row[None, :])[0])
+    # Every card a reader sees shows a confidence: the rows and labels of the first CARDS passages.
+    cards = [(rows[int(np.searchsorted(shown, i))], bool(best_label[i])) for i in order[:CARDS] if best_row[i] >= 0]
     return {"first": bool(example.passage_holds[order[0]]), "top3": bool(example.passage_holds[order[:3]].any()),
-            "sentence": bool(best_label[order[0]]), "confidence": value, "row": row}
+            "sentence": bool(best_label[order[0]]), "confidence": value, "row": row, "cards": cards}
 
 
 def fit_confidence(examples: list[Example], outcomes: list[dict], c: float = 1.0):
-    """The question-level model: does the first passage's best sentence answer the question?"""
+    """The confidence model: does a card's highlighted sentence answer the question? Fitted on the
+    first CARDS cards of each question (the first one's margin is over the next, the others' is
+    negative), so that the confidence of every card shown is calibrated, not only the first's."""
     from sklearn.linear_model import LogisticRegression
-    x = np.vstack([o["row"] for o in outcomes])
-    y = np.asarray([e.answerable and o["sentence"] for e, o in zip(examples, outcomes)], dtype=int)
+    x = np.vstack([row for o in outcomes for row, _ in o["cards"]])
+    y = np.asarray([e.answerable and label for e, o in zip(examples, outcomes) for _, label in o["cards"]], dtype=int)
     mean, scale = _standardise(x)
     model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, y)
     return mean, scale, model.coef_[0], float(model.intercept_[0])
@@ -388,7 +393,9 @@ def main() -> None:
         answerable = [o for e, o in zip(examples, outcomes) if e.answerable and e.labels.size]
         scores[weight] = sum(o["first"] + o["sentence"] for o in answerable)
         print(f"  passage weight {weight:.2f} (abstain below {threshold:.3f}): {summary(examples, outcomes, threshold)}")
-    weight = max(PASSAGE_WEIGHTS, key=lambda w: (scores[w], -abs(w - 0.5)))
+    # The middle of the best plateau: a weight whose neighbours score as well is the safer choice.
+    plateau = [w for w in PASSAGE_WEIGHTS if scores[w] == max(scores.values())]
+    weight = min(plateau, key=lambda w: abs(w - (plateau[0] + plateau[-1]) / 2))
     outcomes = [judge(e, p, weight) for e, p in zip(examples, predictions)]
     if args.confidence:
         outcomes = with_confidence(examples, fold_of, outcomes, predictions, weight, args.confidence_c)
@@ -423,7 +430,9 @@ def main() -> None:
         model = {"features": list(FEATURES), "coef": [round(float(v), 6) for v in coef],
                  "intercept": round(intercept, 6), "mean": [round(float(v), 6) for v in mean],
                  "scale": [round(float(v), 6) for v in scale], "passage_weight": weight,
-                 "abstain_below": round(threshold, 4), "floor": round(threshold / 2, 4),
+                 "abstain_below": round(threshold, 4),
+                 # With a question-level confidence, a card under the abstention threshold is no source.
+                 "floor": round(threshold if args.confidence else threshold / 2, 4),
                  "trained_on": args.sets, "trained_at": dt.date.today().isoformat(), "c": args.c,
                  "objective": args.objective, "folds": args.folds}
         if args.confidence:
