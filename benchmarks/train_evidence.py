@@ -28,6 +28,7 @@ calibrated), pairwise (logistic regression on answer-minus-other differences, th
 from __future__ import annotations
 
 import argparse
+import re
 import datetime as dt
 import json
 import sys
@@ -54,6 +55,13 @@ PASSAGE_WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
 # bound is 5 % on held-out questions; `--max-false-abstention 0.05` sets it on the folds).
 MAX_FALSE_ABSTENTION = 0.02
 FOLDS = 5
+CARDS = 5  # citations a reader sees by default (Settings.k)
+# Sets written from the corpora by helpers and never trained on (`--held-out`): over which
+# development set's corpus each is asked, and its file.
+HELD_OUT = {"seeds-blind": ("seeds", ROOT / "benchmarks" / "questions-seeds-blind.jsonl"),
+            "iom-blind": ("iom", ROOT / "benchmarks" / "questions-iom-blind.jsonl"),
+            "iom-blind2": ("iom", ROOT / "benchmarks" / "questions-iom-blind2.jsonl"),
+            "spf-blind2": ("spf", ROOT / "benchmarks" / "questions-spf-blind2.jsonl")}
 
 
 @dataclass
@@ -86,6 +94,10 @@ def index_sets(names: list[str], indexes: Path) -> list[tuple[str, Settings, Pat
                                check=True)
             sets.append((name, Settings.from_env(corpus=spf / "corpus", index=spf / "index"),
                          SHARED / "spf" / "questions-dev.jsonl"))
+        elif name in HELD_OUT or ":" in name:  # a known held-out set, or SET:FILE (questions over SET's corpus)
+            over, path = HELD_OUT[name] if name in HELD_OUT else (name.split(":", 1)[0], Path(name.split(":", 1)[1]))
+            base = next(found for found in index_sets([over], indexes))
+            sets.append((name, base[1], path))
         else:
             raise SystemExit(f"unknown set {name}")
     return sets
@@ -249,24 +261,28 @@ def judge(example: Example, p: np.ndarray, weight: float, confidence=None) -> di
     for i, (position, probability, label) in enumerate(zip(example.passage_of, p, example.labels)):
         if best_row[position] < 0 or probability > best[position]:
             best[position], best_label[position], best_row[position] = probability, label, i
-    final = weight * example.first_stage + (1 - weight) * best
+    final = weight * example.first_stage + (1 - weight) * best / (best.max() or 1.0)  # as Assistant.rank
     order = np.argsort(-final, kind="stable")
     if not n or best_row[order[0]] < 0:
         return {"first": False, "top3": False, "sentence": False, "confidence": 0.0,
-                "row": np.zeros(len(CONFIDENCE_FEATURES))}
+                "row": np.zeros(len(CONFIDENCE_FEATURES)), "cards": []}
     shown = np.flatnonzero(best_row >= 0)
     rows = confidence_rows(best[shown], example.features[best_row[shown]].reshape(len(shown), -1))
     row = rows[int(np.searchsorted(shown, order[0]))]
     value = float(best[order[0]]) if confidence is None else float(probabilities(confidence, row[None, :])[0])
+    # Every card a reader sees shows a confidence: the rows and labels of the first CARDS passages.
+    cards = [(rows[int(np.searchsorted(shown, i))], bool(best_label[i])) for i in order[:CARDS] if best_row[i] >= 0]
     return {"first": bool(example.passage_holds[order[0]]), "top3": bool(example.passage_holds[order[:3]].any()),
-            "sentence": bool(best_label[order[0]]), "confidence": value, "row": row}
+            "sentence": bool(best_label[order[0]]), "confidence": value, "row": row, "cards": cards}
 
 
 def fit_confidence(examples: list[Example], outcomes: list[dict], c: float = 1.0):
-    """The question-level model: does the first passage's best sentence answer the question?"""
+    """The confidence model: does a card's highlighted sentence answer the question? Fitted on the
+    first CARDS cards of each question (the first one's margin is over the next, the others' is
+    negative), so that the confidence of every card shown is calibrated, not only the first's."""
     from sklearn.linear_model import LogisticRegression
-    x = np.vstack([o["row"] for o in outcomes])
-    y = np.asarray([e.answerable and o["sentence"] for e, o in zip(examples, outcomes)], dtype=int)
+    x = np.vstack([row for o in outcomes for row, _ in o["cards"]])
+    y = np.asarray([e.answerable and label for e, o in zip(examples, outcomes) for _, label in o["cards"]], dtype=int)
     mean, scale = _standardise(x)
     model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, y)
     return mean, scale, model.coef_[0], float(model.intercept_[0])
@@ -316,12 +332,12 @@ def cross_validate(examples: list[Example], fold_of: list[int], c: float, object
 
 
 def with_confidence(examples: list[Example], fold_of: list[int], outcomes: list[dict], predictions,
-                    weight: float) -> list[dict]:
+                    weight: float, c: float = 1.0) -> list[dict]:
     """The outcomes with the confidence of a question-level model fitted on the other folds."""
     out = list(outcomes)
     for fold in range(FOLDS):
         train = [(e, o) for e, o, f in zip(examples, outcomes, fold_of) if f != fold]
-        params = fit_confidence([e for e, _ in train], [o for _, o in train])
+        params = fit_confidence([e for e, _ in train], [o for _, o in train], c)
         for i, f in enumerate(fold_of):
             if f == fold:
                 out[i] = judge(examples[i], predictions[i], weight, params)
@@ -339,21 +355,32 @@ def main() -> None:
                         help="deal questions to folds one by one, or a release's questions together")
     parser.add_argument("--confidence", action="store_true",
                         help="abstain on a question-level model's confidence, not the sentence probability")
+    parser.add_argument("--confidence-c", default=1.0, type=float,
+                        help="inverse regularisation of the question-level confidence model")
     parser.add_argument("--max-false-abstention", default=MAX_FALSE_ABSTENTION, type=float,
                         help="share of the answerable held-out questions the threshold may abstain on")
+    parser.add_argument("--held-out", default="",
+                        help=f"sets measured with the model fitted on --sets, never trained on ({', '.join(HELD_OUT)}, "
+                             "or SET:FILE for a question file over SET's corpus)")
+    parser.add_argument("--drop", default="", help="features left out (comma-separated): their weight is 0")
     parser.add_argument("--write", action="store_true", help=f"fit on everything and write {MODEL_PATH.name}")
     args = parser.parse_args()
     names = args.sets.split(",")
-    examples = []
-    for name, settings, path in index_sets(names, args.indexes):
-        cached = args.cache / f"{name}.npz" if args.cache else None
+    held_out_names = [name for name in args.held_out.split(",") if name]
+    examples, held_out = [], []
+    for name, settings, path in index_sets(names + held_out_names, args.indexes):
+        cached = args.cache / (re.sub(r"[^\w.-]", "_", name) + ".npz") if args.cache else None
         found = load_cache(cached, [name]) if cached else None
         if found is None:
             found = examples_of(name, settings, path)
             if cached:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 save_cache(cached, found)
-        examples += found
+        (held_out if name in held_out_names else examples).extend(found)
+    dropped = [FEATURES.index(name) for name in args.drop.split(",") if name]
+    for example in examples + held_out:  # a constant column gets no weight
+        example.features = example.features.copy()
+        example.features[:, dropped] = 0.0
     fold_of = folds(examples, args.folds)
     predictions = cross_validate(examples, fold_of, args.c, args.objective)
 
@@ -366,10 +393,12 @@ def main() -> None:
         answerable = [o for e, o in zip(examples, outcomes) if e.answerable and e.labels.size]
         scores[weight] = sum(o["first"] + o["sentence"] for o in answerable)
         print(f"  passage weight {weight:.2f} (abstain below {threshold:.3f}): {summary(examples, outcomes, threshold)}")
-    weight = max(PASSAGE_WEIGHTS, key=lambda w: (scores[w], -abs(w - 0.5)))
+    # The middle of the best plateau: a weight whose neighbours score as well is the safer choice.
+    plateau = [w for w in PASSAGE_WEIGHTS if scores[w] == max(scores.values())]
+    weight = min(plateau, key=lambda w: abs(w - (plateau[0] + plateau[-1]) / 2))
     outcomes = [judge(e, p, weight) for e, p in zip(examples, predictions)]
     if args.confidence:
-        outcomes = with_confidence(examples, fold_of, outcomes, predictions, weight)
+        outcomes = with_confidence(examples, fold_of, outcomes, predictions, weight, args.confidence_c)
     threshold = choose_threshold(examples, outcomes, args.max_false_abstention)
     print(f"\nChosen passage weight {weight:.2f}, abstain below {threshold:.3f} "
           f"({'question-level confidence' if args.confidence else 'sentence probability'}). Held-out folds, by set:")
@@ -387,17 +416,28 @@ def main() -> None:
         print(f"  below {t:.2f}: unanswerable abstained {sum(o['confidence'] < t for o in unanswerable)}/"
               f"{len(unanswerable)}, answerable abstained {sum(o['confidence'] < t for o in answerable)}/{len(answerable)}")
 
+    final = fit(examples, args.c, args.objective)
+    confidence = fit_confidence(examples, outcomes, args.confidence_c) if args.confidence else None
+    if held_out:
+        print(f"Held-out sets (never trained on), with the model fitted on {args.sets}:")
+        for name in held_out_names:
+            chosen = [e for e in held_out if e.set == name]
+            results = [judge(e, probabilities(final, e.features), weight, confidence) for e in chosen]
+            print(f"  {name:<11} {summary(chosen, results, threshold)}")
+
     if args.write:
-        mean, scale, coef, intercept = fit(examples, args.c, args.objective)
+        mean, scale, coef, intercept = final
         model = {"features": list(FEATURES), "coef": [round(float(v), 6) for v in coef],
                  "intercept": round(intercept, 6), "mean": [round(float(v), 6) for v in mean],
                  "scale": [round(float(v), 6) for v in scale], "passage_weight": weight,
-                 "abstain_below": round(threshold, 4), "floor": round(threshold / 2, 4),
+                 "abstain_below": round(threshold, 4),
+                 # With a question-level confidence, a card under the abstention threshold is no source.
+                 "floor": round(threshold if args.confidence else threshold / 2, 4),
                  "trained_on": args.sets, "trained_at": dt.date.today().isoformat(), "c": args.c,
                  "objective": args.objective, "folds": args.folds}
         if args.confidence:
             # Fitted on the held-out predictions, as the sentence model behaves on new questions.
-            cm, cs, cc, ci = fit_confidence(examples, outcomes)
+            cm, cs, cc, ci = confidence
             model["confidence"] = {"features": list(CONFIDENCE_FEATURES), "coef": [round(float(v), 6) for v in cc],
                                    "intercept": round(ci, 6), "mean": [round(float(v), 6) for v in cm],
                                    "scale": [round(float(v), 6) for v in cs]}

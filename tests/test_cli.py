@@ -26,7 +26,9 @@ def test_ask_json_cites_the_segou_release(seed_index, seed_settings):
     first = data["citations"][0]
     assert first["source"] == SEGOU
     start, end = first["highlight"]
-    assert "Chambre de Commerce et d’Industrie de Ségou" in first["text"][start:end]
+    # « Où » is answered by a sentence that says where: Ségou (the lede, « … dans les locaux de la
+    # Chambre de Commerce et d’Industrie de Ségou », or « La Journée … 2024 à Ségou a ainsi été … »).
+    assert "Ségou" in first["text"][start:end]
     assert data["answer"]["text"] == first["text"][start:end]
 
 

@@ -111,14 +111,15 @@ class Assistant:
         return hits, vector
 
     def rank(self, question: str, depth: int, mode: str | None = None, where: Filter | None = None,
-             timings: dict | None = None) -> list[Ranked]:
+             timings: dict | None = None, years: bool = True) -> list[Ranked]:
         """Passages ranked by the second stage: each by its best sentence as evidence (learned
         probability) mixed with its first-stage score, with the calibrated confidence that this
         sentence answers; at most `depth` of them."""
         timings = {} if timings is None else timings
         hits, vector = self._first_stage(question, max(depth, SECOND_STAGE), mode, timings, where)
         started = time.perf_counter()
-        evidence = gather(question, vector, hits, self.index, self.term_weights, encode=self.encoder.encode_passages)
+        evidence = gather(question, vector, hits, self.index, self.term_weights, encode=self.encoder.encode_passages,
+                          years=years)
         features = matrix(evidence)
         probabilities = self.model.probabilities(features)
         best: dict[int, tuple[float, int]] = {}
@@ -130,12 +131,15 @@ class Assistant:
             np.asarray([best[p][0] for p in shown]), features[[best[p][1] for p in shown]].reshape(len(shown), -1)))
         )) if shown else {}  # no candidate: a filter left nothing, or the index holds nothing that matches
         top = hits[0].score if hits and hits[0].score > 0 else 1.0
+        # Both parts relative to the best candidate's, so that a score means the same whatever the
+        # scale of the sentence model's probabilities (a follow-up's prior adds to it).
+        top_probability = max((p for p, _ in best.values()), default=0.0) or 1.0
         weight = self.model.passage_weight
         ranked = []
         for position, hit in enumerate(hits):
             probability, row = best.get(position, (0.0, None))
             sentence = None if row is None else (evidence[row].start, evidence[row].end)
-            ranked.append(Ranked(hit, weight * hit.score / top + (1 - weight) * probability,
+            ranked.append(Ranked(hit, weight * hit.score / top + (1 - weight) * probability / top_probability,
                                  float(confidences.get(position, 0.0)), sentence))
         ranked.sort(key=lambda item: (-item.score, item.hit.passage.id))
         timings["evidence_ms"] = (time.perf_counter() - started) * 1000
@@ -147,7 +151,8 @@ class Assistant:
 
         mode: hybrid (default), dense or lexical retrieval; where: only some releases (files, dates).
         use_question_dates: a period the question names (« en 2022 ») filters by release date, and
-        the answer says so (Answer.filters); False asks without it (« retirer le filtre »).
+        the answer says so (Answer.filters); False asks without it (« retirer le filtre »), and a
+        release that does not name the question's year is then not held against.
         """
         k = self.settings.k if k is None else max(1, int(k))
         question = (question or "").strip()
@@ -174,7 +179,10 @@ class Assistant:
         period (when it names one and `use_question_dates`), then the newest statement of the
         answer's figure first, each story once; the other statements of that figure, newest first."""
         period = question_period(question) if use_question_dates else None
-        ranked = self.rank(question, depth, mode, timeline.with_period(where, period), timings)
+        # A reader who removed the question's period asks over every release: its years are no
+        # evidence against a release either.
+        ranked = self.rank(question, depth, mode, timeline.with_period(where, period), timings,
+                           years=use_question_dates)
         return (*self.in_time(question, ranked), period)
 
     def in_time(self, question: str, ranked: list[Ranked]) -> tuple[list[Ranked], list]:

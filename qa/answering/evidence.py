@@ -33,12 +33,15 @@ FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", 
             "passage_coverage", "passage_score", "passage_reciprocal_rank", "passage_dense", "type_new",
             "type_held", "type_missing", "type_unit", "type_person", "untyped", "neighbour_coverage",
             "new_in_context", "headline", "lede", "lede_typed", "dateline",
-            "after_body", "length", "short")
+            "after_body", "length", "short",
+            "window_coverage", "window_gain", "previous_dense", "window_typed", "document_coverage",
+            "document_missing", "year_missing", "unit_missing", "counted", "dateline_long")
 # What the confidence shown to a reader (and compared with the abstention threshold) reads: the
 # passage's best sentence probability, its margin over the best other passage, and that
 # sentence's features that say whether the question can be answered at all.
 CONFIDENCE_FEATURES = ("probability", "margin", "sentence_dense", "coverage", "context_coverage",
-                       "passage_coverage", "passage_dense", "type_new", "type_missing", "untyped")
+                       "passage_coverage", "passage_dense", "type_new", "type_missing", "untyped",
+                       "window_coverage", "document_coverage", "document_missing", "year_missing")
 # A question term missing from a sentence counts this much when the sentence spells it nearly alike.
 FUZZY_CREDIT = 0.8
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][\w'’.\- ]{1,40}?(?:\s*\([^)]{1,40}\))?\s*(?:,[^–—-]{0,40})?\s*[–—-]\s")
@@ -149,6 +152,42 @@ def _coverage(question: list[tuple[str, float]], total: float, present: set[str]
     return got / total
 
 
+# How many sentences before a sentence its window reads: the answer often comes one or two
+# sentences after the one that names what the question is about (« Parmi les passagers, Alpha,
+# 15 ans. … Il y passa 11 mois … »).
+WINDOW = 2
+# A sentence that opens with the dateline and goes on this long is the lede, not just the dateline.
+DATELINE_BODY = 120
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_DOCUMENT_ROWS: list = []  # (the sentence store, {document id: its rows in order}) of the last index read
+
+
+def _document_rows(index: StoredIndex) -> dict[str, list[int]]:
+    """Each document's sentence rows in the sentence store, in text order (computed once an index)."""
+    sentences = index.sentences
+    if sentences is None:
+        return {}
+    if _DOCUMENT_ROWS and _DOCUMENT_ROWS[0][0] is sentences:
+        return _DOCUMENT_ROWS[0][1]
+    rows: dict[str, list[int]] = {}
+    for i, row in enumerate(sentences.rows):
+        rows.setdefault(row["doc_id"], []).append(i)
+    for found in rows.values():
+        found.sort(key=lambda i: sentences.rows[i]["start"])
+    _DOCUMENT_ROWS[:] = [(sentences, rows)]
+    return rows
+
+
+def _missing_share(question: list[tuple[str, float]], total: float, present: set[str],
+                   near: dict[str, set[str]]) -> float:
+    """The weight share of the heaviest question term that `present` lacks (spelt nearly alike counts)."""
+    if not total:
+        return 0.0
+    missing = [weight for term, weight in question
+               if term not in present and not (term in near and near[term] & present)]
+    return max(missing, default=0.0) / total
+
+
 def _sentences_of(index: StoredIndex, hit: Hit) -> list[tuple[int, int, list[str], list, np.ndarray | None]]:
     """A passage's sentences: offsets, terms, entities and vector (from the sentence store when the
     build has one, read again from the text for a build made before it)."""
@@ -173,9 +212,10 @@ def _sentence_starts(index: StoredIndex, doc_id: str) -> list[int]:
 
 def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], index: StoredIndex,
            weight: Callable[[str], float], encode: Callable[[list[str]], np.ndarray] | None = None,
-           ) -> list[Evidence]:
+           years: bool = True) -> list[Evidence]:
     """Every sentence of the candidate passages with its features (a sentence shared by two
-    overlapping passages is kept once, with the better-ranked passage)."""
+    overlapping passages is kept once, with the better-ranked passage). years=False: a year the
+    question names is not looked for in the releases (year_missing is 0)."""
     question_terms = list(dict.fromkeys(terms(question)))
     weighted = [(term, weight(term)) for term in question_terms]
     total = sum(w for _, w in weighted)
@@ -232,6 +272,17 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
                                         at.get((doc_id, end + 1)), at.get((doc_id, end + 2))) if j is not None]
         neighbours.append(max(found, default=0.0))
     top_score = hits[0].score or 1.0
+    windows = _Windows(index, hits, raw, question_vector)
+    question_years = set(_YEAR.findall(question)) if years else set()
+    documents: dict[str, tuple[float, float, float]] = {}  # coverage, missing share, year missing
+    for position, *_ in raw:
+        document = index.documents[hits[position].passage.doc_id]
+        if document.id not in documents:
+            present = windows.document_terms(document.id) | headers[document.id]
+            years = set(_YEAR.findall(document.text)) | set(_YEAR.findall(document.date or ""))
+            documents[document.id] = (_coverage(weighted, total, present, near),
+                                      _missing_share(weighted, total, present, near),
+                                      float(bool(question_years - years)))
 
     out = []
     for i, (position, start, end, _, names, _) in enumerate(raw):
@@ -245,6 +296,9 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
         titled = bool(document.title) and document.text.startswith(document.title)
         lede = order == (1 if titled else 0) and not headline
         after_body = 0 <= document.text.find("\n\n") < start
+        window_terms, previous_dense = windows.before(i)
+        dateline = _DATELINE.match(text)
+        window = _coverage(weighted, total, window_terms | set(raw[i][3]) | headers[document.id], near)
         features = (
             float(dense[i]), float(dense[i] - best_dense),
             coverages[i], coverages[i] - best_coverage, contexts[i], passage_coverage[position],
@@ -252,11 +306,57 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             float(held.new), float(held.held and not held.new), float(kind is not None and not held.held),
             float(held.unit), float(held.person), float(kind is None), neighbours[i],
             float(held.new) * max(contexts[i], neighbours[i]),
-            float(headline), float(lede), float(lede and kind is not None), float(bool(_DATELINE.match(text))),
+            float(headline), float(lede), float(lede and kind is not None), float(bool(dateline)),
             float(after_body), math.log(1 + len(text)) / 6, float(len(text) < 50),
+            window, window - contexts[i], previous_dense, float(held.new) * window,
+            *documents[document.id], float(held.unit_missing), float(held.counted),
+            float(bool(dateline) and len(text) - dateline.end() > DATELINE_BODY),
         )
         out.append(Evidence(position, start, end, features))
     return out
+
+
+class _Windows:
+    """The sentences just before each candidate sentence in its release (its window), and every
+    term of a release, read from the sentence store (or, without one, from the candidates)."""
+
+    def __init__(self, index: StoredIndex, hits: list[Hit], raw: list, question_vector: np.ndarray | None):
+        self.index, self.hits, self.raw = index, hits, raw
+        self.rows = _document_rows(index)
+        self.vector = None if question_vector is None else np.asarray(question_vector, dtype=np.float32)
+        self._terms: dict[str, set[str]] = {}
+        self._dense: dict[int, float] = {}
+
+    def _row_dense(self, row: int) -> float:
+        if row not in self._dense:
+            self._dense[row] = 0.0 if self.vector is None else float(self.index.sentences.vectors[row] @ self.vector)
+        return self._dense[row]
+
+    def before(self, i: int) -> tuple[set[str], float]:
+        """The terms of the WINDOW sentences before candidate sentence i, and their best similarity."""
+        position, start = self.raw[i][0], self.raw[i][1]
+        doc_id = self.hits[position].passage.doc_id
+        rows = self.rows.get(doc_id)
+        if rows:
+            sentences = self.index.sentences.rows
+            at = next((n for n, row in enumerate(rows) if sentences[row]["start"] == start), None)
+            if at is not None:
+                previous = rows[max(0, at - WINDOW):at]
+                found = {term for row in previous for term in sentences[row]["terms"]}
+                return found, max((self._row_dense(row) for row in previous), default=0.0)
+        # No sentence store: the candidates' sentences that end just before this one.
+        found = [row for row in self.raw if self.hits[row[0]].passage.doc_id == doc_id and start - 3 <= row[2] <= start]
+        return {term for row in found for term in row[3]}, 0.0
+
+    def document_terms(self, doc_id: str) -> set[str]:
+        if doc_id not in self._terms:
+            rows = self.rows.get(doc_id)
+            if rows:
+                sentences = self.index.sentences.rows
+                self._terms[doc_id] = {term for row in rows for term in sentences[row]["terms"]}
+            else:
+                self._terms[doc_id] = set(terms(self.index.documents[doc_id].text))
+        return self._terms[doc_id]
 
 
 def matrix(evidence: list[Evidence]) -> np.ndarray:

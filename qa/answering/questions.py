@@ -26,8 +26,9 @@ _ASKS = {
               r"ambassad\w*|directeur|directrice|chef|responsable|representant\w*|institution|agence|pays|"
               r"gouvernement|association|ong|structure|entreprise|nom)\b|\bwhich (?:organi[sz]ation|agency|"
               r"country|partner|donor|minister|official)\b|\bfinanc\w*\b.*\?$",
-    "date": r"\bquand\b|\bwhen\b|\bquel(?:le)? (?:jour|date|annee|mois|periode)\b|\ben quelle annee\b|"
-            r"\bdepuis quand\b|\bwhat (?:day|date|year|month)\b|\bwhich (?:day|date|year|month)\b|\ba quelle date\b",
+    "date": r"\bquand\b|\bwhen\b|\bquel(?:le)?s? (?:jours?|dates?|annees?|mois|periodes?)\b|\ben quelle annee\b|"
+            r"\bdepuis quand\b|\bwhat (?:day|date|year|month)s?\b|\bwhich (?:day|date|year|month)s?\b|\ba quelle date\b|"
+            r"\bon what (?:day|date)\b",
     "place": r"^(?:et )?(?:d')?ou\b|\bd'ou\b|\bjusqu'ou\b|\bpar ou\b|\bwhere\b|\bdans quel(?:le)?s? (?:ville|region|pays|localite|"
              r"quartier|lieu|site|centre|camp|commune|cercle|departement|prefecture|batiment|salle|hotel|stade|ecole|localites)\b|\bquel(?:le)?s? "
              r"(?:ville|region|localite|lieu|site|commune)\b|\bdepuis quel(?:le)? (?:ville|pays|localite|lieu)\b|"
@@ -82,6 +83,17 @@ _UNITS = {
 _UNITS = [(re.compile(asked), re.compile(unit)) for asked, unit in _UNITS.items()]
 
 
+# A place the entity recogniser may miss: a capitalised name after a word that introduces a place
+# (« dans la ville côtière d'Az Zawiyah », « au niveau de Heremakono »).
+_PLACE_CUE = re.compile(r"\b(?:ville|localite|commune|village|quartier|region|cercle|prefecture|site|camp|"
+                        r"frontiere|poste|zone|centre|aeroport|port|cite|(?:au niveau|aux abords|en provenance|"
+                        r"pres|non loin|a l'est|a l'ouest|au nord|au sud) d[eu']?)(?: [a-z]+){0,2}"
+                        r" (?:de |d'|du |des |a |au )?$")
+_CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ'’-]+(?: [A-ZÀ-Ý][a-zà-ÿ'’-]+)?")
+# The thing a « combien » question counts: the words right after « combien de », « nombre de ».
+_COUNTED = re.compile(r"\b(?:combien|nombre|how many|how much|number of)(?: de| d'| of)? ?((?:[a-z'-]+ ?){1,2})")
+
+
 @dataclass(frozen=True, slots=True)
 class Holds:
     """Whether a sentence holds the kind of element a question asks for, beyond what it names."""
@@ -89,6 +101,8 @@ class Holds:
     new: bool  # … one the question does not name already
     unit: bool  # a number measured in what the question asks (« 450 dollars » for « combien verser »)
     person: bool = False  # for « qui »: a person named (a name, or « M. … »), not only an organisation
+    unit_missing: bool = False  # the question asks for a unit (dollars, %, ans…) the sentence does not hold
+    counted: bool = False  # a new number followed by what the question counts (« 36 femmes » for « combien de femmes »)
 
 
 NOTHING = Holds(False, False, False)
@@ -104,6 +118,32 @@ def _named(entities: list, labels: tuple[str, ...], question: str) -> tuple[bool
     return bool(found), any(_folded(text) not in folded_question for text in found)
 
 
+def _cued_places(sentence: str, question: str) -> list[str]:
+    """Capitalised names the sentence introduces as places, that the question does not name."""
+    folded_question = _folded(question)
+    found = []
+    for match in _CAPITALISED.finditer(sentence):
+        before = _folded(sentence[max(0, match.start() - 60):match.start()])
+        if _PLACE_CUE.search(before) and _folded(match.group(0)) not in folded_question:
+            found.append(match.group(0))
+    return found
+
+
+def _counted(folded: str, asked: str, numbers: set[str]) -> bool:
+    """Whether one of `numbers` in the folded sentence is followed, within a few words, by what the
+    folded question counts."""
+    from ..reading.lexical import terms
+    wanted = set()
+    for match in _COUNTED.finditer(asked):
+        wanted |= set(terms(match.group(1)))
+    if not wanted:
+        return False
+    for match in _NUMBER.finditer(folded):
+        if re.sub(r"[\s.,]", "", match.group(0)) in numbers and wanted & set(terms(folded[match.end():match.end() + 40])[:3]):
+            return True
+    return False
+
+
 def holds(sentence: str, question: str, kind: str | None, entities: list) -> Holds:
     """Whether `sentence` (with its `entities`, (label, text) pairs) holds what `question` asks for."""
     if kind is None:
@@ -114,8 +154,10 @@ def holds(sentence: str, question: str, kind: str | None, entities: list) -> Hol
         held = bool(numbers) or bool(_NUMBER_WORDS.search(folded))
         new = bool(numbers - _numbers(question)) or (not numbers and held)
         asked = _folded(question)
-        unit = any(a.search(asked) and u.search(folded) for a, u in _UNITS)
-        return Holds(held, new, unit)
+        units = [u for a, u in _UNITS if a.search(asked)]
+        unit = any(u.search(folded) for u in units)
+        return Holds(held, new, unit, unit_missing=bool(units) and not unit,
+                     counted=new and _counted(folded, asked, numbers - _numbers(question)))
     if kind == "date":
         dates = {m.group(0) for m in _DATE.finditer(folded)} | set(_YEAR.findall(sentence))
         asked = {m.group(0) for m in _DATE.finditer(_folded(question))} | set(_YEAR.findall(question))
@@ -126,6 +168,9 @@ def holds(sentence: str, question: str, kind: str | None, entities: list) -> Hol
         return Holds(held or person, new or person, False, person)
     if kind == "place":
         held, new = _named(entities, ("LOC",), question)
+        if not new:
+            cued = _cued_places(sentence, question)
+            held, new = held or bool(cued), bool(cued)
         return Holds(held, new, False)
     held = bool(_CAUSE.search(folded))
     return Holds(held, held, False)

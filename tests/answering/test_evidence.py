@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import SEGOU
-from qa.answering.evidence import CONFIDENCE_FEATURES, FEATURES, EvidenceModel, MODEL_PATH, confidence_rows
+from qa.answering.evidence import (CONFIDENCE_FEATURES, FEATURES, EvidenceModel, MODEL_PATH, confidence_rows,
+                                   gather, matrix)
 from qa.answering.questions import answer_type, holds
 from qa.answering.search import Filter
 from qa.reading.lexical import LexicalIndex, terms
@@ -20,6 +21,7 @@ from qa.reading.lexical import LexicalIndex, terms
     ("Who represented the EU at Ségou?", "person"),
     ("Par qui le projet est-il financé ?", "person"),
     ("Quand la table ronde a-t-elle eu lieu ?", "date"),
+    ("À quelles dates l'atelier s'est-il tenu à Bamako ?", "date"),
     ("quel jour le camion a-t-il ete remis ?", "date"),
     ("Où a été célébrée la Journée internationale des migrants ?", "place"),
     ("ou a ete celebree la journee ?", "place"),
@@ -44,6 +46,39 @@ def test_a_sentence_holds_what_the_question_does_not_already_name():
     same = holds("L'OIM au Mali a suspendu son aide.", "Qui, à l'OIM au Mali, a suspendu l'aide ?", "person",
                  [("ORG", "OIM"), ("LOC", "Mali")])
     assert same.held is True and same.new is False
+
+
+def test_what_a_number_counts_and_measures():
+    counted = holds("Sur les 140 retournés, l’on dénombre 36 femmes et 104 hommes.",
+                    "combien de femmes parmi les 140 tchadiens revenus ?", "number", [])
+    assert counted.new and counted.counted
+    age = holds("Cisse, 27 ans, est arrivé en Libye.", "Combien Cisse a-t-il dû verser à ses ravisseurs ?", "number", [])
+    assert age.new and age.unit_missing and not age.counted  # an age, where an amount is asked
+    assert not holds("Il a versé 450 dollars.", "Combien a-t-il dû verser ?", "number", []).unit_missing
+
+
+def test_a_place_the_entity_recogniser_misses_is_read_from_what_introduces_it():
+    question = "Dans quelle ville du littoral libyen Issa travaillait-il ?"
+    found = holds("Il a travaillé comme ouvrier agricole dans la ville côtière d’Az Zawiyah.", question, "place", [])
+    assert found.held and found.new
+    assert not holds("Il a travaillé comme ouvrier agricole en Libye.", question, "place", []).new
+
+
+def test_the_window_reads_the_sentences_before_and_the_whole_release(assistant):
+    """A sentence's window holds the question's terms said just before it; a release that never
+    names the question's year is marked, unless the reader removed the period."""
+    question = "Combien de migrants maliens ont été aidés à rentrer chez eux en 1990 ?"
+    hits, vector = assistant._first_stage(question, 10, None, {}, None)
+    evidence = gather(question, vector, hits, assistant.index, assistant.term_weights)
+    x = matrix(evidence)
+    at = {name: FEATURES.index(name) for name in ("coverage", "window_coverage", "window_gain", "year_missing",
+                                                   "document_coverage")}
+    assert np.all(x[:, at["window_coverage"]] >= x[:, at["coverage"]] - 1e-9)
+    assert np.all(x[:, at["window_gain"]] >= -1e-9) and x[:, at["window_gain"]].max() > 0
+    assert np.all(x[:, at["year_missing"]] == 1.0)  # no seed release names 1990
+    assert np.all(x[:, at["document_coverage"]] >= x[:, at["coverage"]] - 1e-9)
+    ignored = matrix(gather(question, vector, hits, assistant.index, assistant.term_weights, years=False))
+    assert np.all(ignored[:, at["year_missing"]] == 0.0)
 
 
 def test_the_shipped_model_reads_the_features_the_code_computes():
