@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
+from .wording import MONTHS
+
 ORGANISATION = "Organisation internationale pour les migrations (OIM)"
 NBSP = "\u00a0"  # French typography: before ; : ? ! and inside « »
 # Cards a reader sees at once under an answer (the page folds the others): what an export cites.

@@ -1,4 +1,7 @@
-"""French wording every stage shares: a count with its noun, as French writes it."""
+"""French wording every stage shares: a count with its noun, the months, as French writes them."""
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
 
 
 def plural(count: int, singular: str, several: str | None = None) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..reading.lexical import fold
+from ..wording import MONTHS
 
 ANSWER_TYPES = ("number", "person", "date", "place", "cause")
 
@@ -201,8 +202,6 @@ _PERIODS = [
     ("this_year", re.compile(r"\bcette annee\b")),
 ]
 _EXACT_DAY = re.compile(rf"\b\d{{1,2}}(?:er)? {_MONTH_WORD}(?: (?:19|20)\d\d)?\b")
-_MONTH_LABELS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-                 "octobre", "novembre", "décembre")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +233,7 @@ def _last_day(year: int, month: int | None) -> str:
 
 
 def _words(year: int, month: int | None) -> str:
-    return f"{_MONTH_LABELS[month - 1]} {year}" if month else str(year)
+    return f"{MONTHS[month - 1]} {year}" if month else str(year)
 
 
 def question_period(question: str, today=None) -> Period | None:
@@ -270,7 +269,7 @@ def question_period(question: str, today=None) -> Period | None:
             if m1 > m2:
                 continue
             return Period(_first_day(year, m1), _last_day(year, m2), said,
-                          f"{_MONTH_LABELS[m1 - 1]} et {_words(year, m2)}")
+                          f"{MONTHS[m1 - 1]} et {_words(year, m2)}")
         year, month = int(found["y"]), _month(found["m"])
         if kind == "since":
             if asks_number:  # « combien … depuis 2017 »: where the figure starts counting

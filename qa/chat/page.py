@@ -15,10 +15,12 @@ and passes it along. Named API endpoints: /ask (anyone), /upload and /reindex (e
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import os
 import re
 import secrets
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -48,10 +50,10 @@ EXAMPLES = [
     "Combien d’États membres compte l’OIM\u00a0?",
 ]
 ASK_ALONE = "Reposer sans le contexte"
-DROP_FILTERS = "Retirer les filtres et reposer la question"
+RETRY_WITHOUT_FILTERS = "Retirer les filtres et reposer la question"
 _DROP = "\x00sans-filtres\x00"  # marks the option value that drops the filters
 NBSP = "\u00a0"
-DROP_FILTER = "Retirer le filtre de date"
+RETRY_WITHOUT_DATES = "Retirer le filtre de date"
 WITHOUT_DATES = "\x00sans-filtre\x00"  # marks the option's value: the question asked again without its period
 # The upload's choice for a name already taken, as the page says it → as the service takes it.
 ASK_FIRST = "Me demander (ne rien enregistrer)"
@@ -325,16 +327,26 @@ def releases_html(rows: list[list], skipped: dict[str, str]) -> str:
     return f'<ul class="releases" aria-label="Communiqués indexés">{"".join(items)}</ul>'
 
 
+_exports: list[Path] = []
+
+
+def _export_dir() -> Path:
+    """The process's folder of exported conversations: made at the first export, removed at exit."""
+    if not _exports:
+        _exports.append(Path(tempfile.mkdtemp(prefix="qa-export-")))
+        atexit.register(shutil.rmtree, _exports[0], ignore_errors=True)
+    return _exports[0]
+
+
 def build_ui(service: Service) -> gr.Blocks:
     """The Blocks app; nothing is loaded until the first question."""
     access = service.access
-    export_dir = Path(tempfile.mkdtemp(prefix="qa-export-"))
 
     def exported(exchanges: list) -> str | None:
         """The conversation as a Markdown file to download (None while it is empty)."""
         if not exchanges:
             return None
-        path = export_dir / f"conversation-{secrets.token_hex(6)}.md"
+        path = _export_dir() / f"conversation-{secrets.token_hex(6)}.md"
         path.write_text(conversation_markdown(exchanges, TITLE, floor=service.assistant().model.floor),
                         encoding="utf-8")
         return str(path)
@@ -357,7 +369,7 @@ def build_ui(service: Service) -> gr.Blocks:
             if where and question and service.matching(where) == 0:
                 reply["content"] = (f"<p>Aucun communiqué ne correspond aux filtres ({inert(_filter_words(where))}){NBSP}: "
                                     f"rien n'a été cherché.</p>")
-                reply["options"] = [{"label": DROP_FILTERS, "value": _DROP + question}]
+                reply["options"] = [{"label": RETRY_WITHOUT_FILTERS, "value": _DROP + question}]
                 history.append(reply)
                 return "", history, turns, exchanges, _alert(problem), gr.update()
             answer = service.ask(question, k=int(k), where=where, history=turns,
@@ -370,9 +382,9 @@ def build_ui(service: Service) -> gr.Blocks:
             if where and answer.abstained and question:
                 reply["content"] += (f"<p><i>Les filtres ({inert(_filter_words(where))}) limitent la recherche "
                                      f"à {plural(service.matching(where) or 0, 'communiqué')}.</i></p>")
-                options.append({"label": DROP_FILTERS, "value": _DROP + question})
+                options.append({"label": RETRY_WITHOUT_FILTERS, "value": _DROP + question})
             if answer.filters:  # the period read from the question, which the reader can remove
-                options.append({"label": DROP_FILTER, "value": WITHOUT_DATES + question})
+                options.append({"label": RETRY_WITHOUT_DATES, "value": WITHOUT_DATES + question})
             if options:
                 reply["options"] = options
             if question:
