@@ -69,13 +69,25 @@ def _nouns(text: str) -> set[str]:
     return {words[0] for _, words in counted(text)}
 
 
+def reported_until(date_to: str) -> str:
+    """The last release date that can still report on a period ending on `date_to`: the end of the
+    month after it (December's figures come out in a January release, a year's in its January)."""
+    import calendar
+    year, month = int(date_to[:4]), int(date_to[5:7]) + 1
+    if month > 12:
+        year, month = year + 1, 1
+    return f"{year:04d}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+
+
 def with_period(where: Filter | None, period: Period | None) -> Filter | None:
-    """The caller's filter narrowed to the question's period; undated releases are kept (and shown as such)."""
+    """The caller's filter narrowed to the question's period, read up to the month after it (a
+    release reports on the weeks before its date); undated releases are kept (and shown as such).
+    Dates the reader set (`where`) are kept as they are."""
     if period is None:
         return where
     where = where or Filter()
     date_from = max(filter(None, (where.date_from, period.date_from)), default=None)
-    date_to = min(filter(None, (where.date_to, period.date_to)), default=None)
+    date_to = min(filter(None, (where.date_to, period.date_to and reported_until(period.date_to))), default=None)
     return replace(where, date_from=date_from, date_to=date_to, keep_undated=not (where.date_from or where.date_to))
 
 

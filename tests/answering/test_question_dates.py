@@ -53,8 +53,12 @@ def test_a_period_filter_keeps_undated_releases_and_narrows_the_callers_own():
     dated = Document("b", "b.txt", "…", None, "2022-05-01", None, "0")
     older = Document("c", "c.txt", "…", None, "2021-05-01", None, "0")
     assert where.allows(undated) and where.allows(dated) and not where.allows(older)
+    # A January release still reports on the year before; February's no longer does.
+    january = Document("d", "d.txt", "…", None, "2023-01-20", None, "0")
+    february = Document("e", "e.txt", "…", None, "2023-02-10", None, "0")
+    assert where.allows(january) and not where.allows(february)
     # The caller's own date fields keep their meaning (an undated release has no date in range).
     narrowed = with_period(Filter(date_from="2022-03-01"), period)
-    assert (narrowed.date_from, narrowed.date_to) == ("2022-03-01", "2022-12-31")
+    assert (narrowed.date_from, narrowed.date_to) == ("2022-03-01", "2023-01-31")
     assert not narrowed.allows(undated)
     assert with_period(None, None) is None

@@ -11,6 +11,7 @@ import pytest
 from conftest import SEGOU, write
 from series import SEGOU_COPY, write_series
 from qa.answering.assistant import Assistant
+from qa.answering.timeline import reported_until
 from qa.chat.display import chronology_text, copies_text, filter_text
 from qa.indexing.build import build_index
 from qa.service import Service
@@ -52,6 +53,16 @@ def test_a_period_in_the_question_filters_and_is_said(series):
     # The reader removes the filter: the newest figure again.
     alone = series.ask(KITS.replace(" ?", " en 2022 ?"), k=5, use_question_dates=False)
     assert alone.filters is None and "12 600" in alone.sentence.text
+
+
+def test_a_period_reads_the_releases_of_the_month_after_it(series):
+    # The 9 June 2022 release reports the figure reached by the end of May; the period the question
+    # names is said as it is, the releases read run to the end of the month after.
+    answer = series.ask(KITS.replace(" ?", " en mai 2022 ?"), k=5)
+    assert "7 800" in answer.sentence.text and answer.citations[0].date == "2022-06-09"
+    assert (answer.filters["date_to"], answer.filters["label"]) == ("2022-05-31", "mai 2022")
+    assert reported_until("2024-12-31") == "2025-01-31" and reported_until("2024-01-31") == "2024-02-29"
+    assert all(c.date in (None, "2022-06-09") for c in answer.citations)  # not the releases of 2025
 
 
 def test_a_filter_that_excludes_everything_says_so(series):
