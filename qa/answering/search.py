@@ -68,8 +68,9 @@ def _allowed(index: StoredIndex, where: Filter | None) -> np.ndarray | None:
     """Mask of the passages a filter lets through (None: all)."""
     if not where:
         return None
-    documents = {doc_id: where.allows(document) for doc_id, document in index.documents.items()}
-    return np.fromiter((documents[p.doc_id] for p in index.passages), dtype=bool, count=len(index.passages))
+    allowed = np.fromiter((where.allows(index.documents[doc_id]) for doc_id in index.document_order),
+                          dtype=bool, count=len(index.document_order))
+    return allowed[index.document_of]
 
 
 def _nearest_allowed(index: StoredIndex, query_vector: np.ndarray, k: int, mask: np.ndarray | None) -> dict[int, float]:

@@ -66,6 +66,16 @@ class StoredIndex:
     lexical: LexicalIndex
     sentences: Sentences | None = None  # None for a build made before the sentence stage
     stories: dict = field(default_factory=dict)  # {"copies": {doc: [docs]}, "superseded": {old: new}}
+    # The documents in order, and each passage's position among them: what a filter needs to
+    # decide passages by their document with one numpy take, not a walk over every passage.
+    document_order: tuple[str, ...] = field(init=False, repr=False)
+    document_of: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        order = {doc_id: position for position, doc_id in enumerate(self.documents)}
+        object.__setattr__(self, "document_order", tuple(order))
+        object.__setattr__(self, "document_of", np.fromiter((order[p.doc_id] for p in self.passages),
+                                                            dtype=np.int32, count=len(self.passages)))
 
     @property
     def encoder(self) -> EncoderInfo:
