@@ -11,6 +11,7 @@ probability that the sentence holds the answer. Passages are ranked by their bes
 """
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -159,25 +160,6 @@ WINDOW = 2
 # A sentence that opens with the dateline and goes on this long is the lede, not just the dateline.
 DATELINE_BODY = 120
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_DOCUMENT_ROWS: list = []  # (the sentence store, {document id: its rows in order}) of the last index read
-
-
-def _document_rows(index: StoredIndex) -> dict[str, list[int]]:
-    """Each document's sentence rows in the sentence store, in text order (computed once an index)."""
-    sentences = index.sentences
-    if sentences is None:
-        return {}
-    if _DOCUMENT_ROWS and _DOCUMENT_ROWS[0][0] is sentences:
-        return _DOCUMENT_ROWS[0][1]
-    rows: dict[str, list[int]] = {}
-    for i, row in enumerate(sentences.rows):
-        rows.setdefault(row["doc_id"], []).append(i)
-    for found in rows.values():
-        found.sort(key=lambda i: sentences.rows[i]["start"])
-    _DOCUMENT_ROWS[:] = [(sentences, rows)]
-    return rows
-
-
 def _missing_share(question: list[tuple[str, float]], total: float, present: set[str],
                    near: dict[str, set[str]]) -> float:
     """The weight share of the heaviest question term that `present` lacks (spelt nearly alike counts)."""
@@ -279,10 +261,10 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
         document = index.documents[hits[position].passage.doc_id]
         if document.id not in documents:
             present = windows.document_terms(document.id) | headers[document.id]
-            years = set(_YEAR.findall(document.text)) | set(_YEAR.findall(document.date or ""))
+            named = set(_YEAR.findall(document.text)) | set(_YEAR.findall(document.date or ""))
             documents[document.id] = (_coverage(weighted, total, present, near),
                                       _missing_share(weighted, total, present, near),
-                                      float(bool(question_years - years)))
+                                      float(bool(question_years - named)))
 
     out = []
     for i, (position, start, end, _, names, _) in enumerate(raw):
@@ -322,7 +304,7 @@ class _Windows:
 
     def __init__(self, index: StoredIndex, hits: list[Hit], raw: list, question_vector: np.ndarray | None):
         self.index, self.hits, self.raw = index, hits, raw
-        self.rows = _document_rows(index)
+        self.rows = index.sentences.of_document if index.sentences is not None else {}
         self.vector = None if question_vector is None else np.asarray(question_vector, dtype=np.float32)
         self._terms: dict[str, set[str]] = {}
         self._dense: dict[int, float] = {}
@@ -339,8 +321,9 @@ class _Windows:
         rows = self.rows.get(doc_id)
         if rows:
             sentences = self.index.sentences.rows
-            at = next((n for n, row in enumerate(rows) if sentences[row]["start"] == start), None)
-            if at is not None:
+            starts = self.index.sentences.starts[doc_id]
+            at = bisect.bisect_left(starts, start)
+            if at < len(starts) and starts[at] == start:
                 previous = rows[max(0, at - WINDOW):at]
                 found = {term for row in previous for term in sentences[row]["terms"]}
                 return found, max((self._row_dense(row) for row in previous), default=0.0)

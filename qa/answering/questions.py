@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..reading.lexical import fold
+from ..reading.lexical import fold, terms
 from ..wording import MONTHS
 
 ANSWER_TYPES = ("number", "person", "date", "place", "cause")
@@ -133,7 +133,6 @@ def _cued_places(sentence: str, question: str) -> list[str]:
 def _counted(folded: str, asked: str, numbers: set[str]) -> bool:
     """Whether one of `numbers` in the folded sentence is followed, within a few words, by what the
     folded question counts."""
-    from ..reading.lexical import terms
     wanted = set()
     for match in _COUNTED.finditer(asked):
         wanted |= set(terms(match.group(1)))
@@ -226,7 +225,8 @@ def _first_day(year: int, month: int | None) -> str:
     return f"{year:04d}-{month or 1:02d}-01"
 
 
-def _last_day(year: int, month: int | None) -> str:
+def last_day(year: int, month: int | None) -> str:
+    """The last day of a month (of December when `month` is None), as YYYY-MM-DD."""
     import calendar
     month = month or 12
     return f"{year:04d}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
@@ -254,21 +254,21 @@ def question_period(question: str, today=None) -> Period | None:
         said = (question or "")[found.start():found.end()]
         if kind == "last_year":
             year = today.year - 1
-            return Period(_first_day(year, None), _last_day(year, None), said, str(year))
+            return Period(_first_day(year, None), last_day(year, None), said, str(year))
         if kind == "this_year":
-            return Period(_first_day(today.year, None), _last_day(today.year, None), said, str(today.year))
+            return Period(_first_day(today.year, None), last_day(today.year, None), said, str(today.year))
         if kind == "between":
             if asks_number:  # « combien … entre janvier 2023 et juin 2024 »: the span the figure covers
                 return None
             y1, m1, y2, m2 = int(found["y1"]), _month(found["m1"]), int(found["y2"]), _month(found["m2"])
             if (y1, m1 or 0) > (y2, m2 or 0):
                 continue
-            return Period(_first_day(y1, m1), _last_day(y2, m2), said, f"de {_words(y1, m1)} à {_words(y2, m2)}")
+            return Period(_first_day(y1, m1), last_day(y2, m2), said, f"de {_words(y1, m1)} à {_words(y2, m2)}")
         if kind == "between_months":
             year, m1, m2 = int(found["y"]), _month(found["m1"]), _month(found["m2"])
             if m1 > m2:
                 continue
-            return Period(_first_day(year, m1), _last_day(year, m2), said,
+            return Period(_first_day(year, m1), last_day(year, m2), said,
                           f"{MONTHS[m1 - 1]} et {_words(year, m2)}")
         year, month = int(found["y"]), _month(found["m"])
         if kind == "since":
@@ -281,7 +281,7 @@ def question_period(question: str, today=None) -> Period | None:
         if kind == "before":
             if month:
                 prev = (year, month - 1) if month > 1 else (year - 1, 12)
-                return Period(None, _last_day(*prev), said, f"avant {_words(year, month)}")
-            return Period(None, _last_day(year - 1, None), said, f"avant {year}")
-        return Period(_first_day(year, month), _last_day(year, month), said, _words(year, month))
+                return Period(None, last_day(*prev), said, f"avant {_words(year, month)}")
+            return Period(None, last_day(year - 1, None), said, f"avant {year}")
+        return Period(_first_day(year, month), last_day(year, month), said, _words(year, month))
     return None

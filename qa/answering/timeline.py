@@ -19,7 +19,7 @@ import numpy as np
 from ..reading.lexical import terms
 from ..reading.stories import Stories
 from .answer import Ranked
-from .questions import Period
+from .questions import Period, last_day
 from .search import Filter
 
 # Two sentences stating a figure of the same noun are the same kind of figure from this cosine on.
@@ -72,11 +72,8 @@ def _nouns(text: str) -> set[str]:
 def reported_until(date_to: str) -> str:
     """The last release date that can still report on a period ending on `date_to`: the end of the
     month after it (December's figures come out in a January release, a year's in its January)."""
-    import calendar
-    year, month = int(date_to[:4]), int(date_to[5:7]) + 1
-    if month > 12:
-        year, month = year + 1, 1
-    return f"{year:04d}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+    year, month = int(date_to[:4]), int(date_to[5:7])
+    return last_day(year + month // 12, month % 12 + 1)
 
 
 def with_period(where: Filter | None, period: Period | None) -> Filter | None:

@@ -54,6 +54,7 @@ class Sentences:
     vectors: np.ndarray  # one L2-normalised row per sentence
     of_passage: dict[str, list[int]]  # passage id → its sentences' rows, in order
     starts: dict[str, list[int]]  # document id → where its indexed sentences start, in order
+    of_document: dict[str, list[int]]  # document id → its sentences' rows, in the same order as `starts`
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,7 +368,7 @@ def _load_sentences(build: Path, passages: list[Passage], dim: int) -> Sentences
         found, begins = ordered.get(passage.doc_id, ()), starts.get(passage.doc_id, ())
         inside = found[bisect.bisect_left(begins, passage.start):bisect.bisect_right(begins, passage.end)]
         of_passage[passage.id] = sorted(i for i in inside if rows[i]["end"] <= passage.end)
-    return Sentences(rows, vectors, of_passage, starts)
+    return Sentences(rows, vectors, of_passage, starts, ordered)
 
 
 def load_sentence_entities(index: StoredIndex) -> dict[str, list]:
