@@ -11,7 +11,6 @@ probability that the sentence holds the answer. Passages are ranked by their bes
 """
 from __future__ import annotations
 
-import bisect
 import json
 import math
 import re
@@ -174,10 +173,11 @@ def _sentences_of(index: StoredIndex, hit: Hit) -> list[tuple[int, int, list[str
     """A passage's sentences: offsets, terms, entities and vector (from the sentence store when the
     build has one, read again from the text for a build made before it)."""
     sentences = index.sentences
-    stored = sentences.of_passage.get(hit.passage.id) if sentences is not None else None
+    stored = sentences.in_passage(hit.passage)
     if stored:
-        return [(sentences.rows[i]["start"], sentences.rows[i]["end"], sentences.rows[i]["terms"],
-                 sentences.rows[i].get("entities", []), sentences.vectors[i]) for i in stored]
+        rows = [sentences.rows[i] for i in stored]
+        return [(row["start"], row["end"], row["terms"], row.get("entities", []), sentences.vectors[i])
+                for i, row in zip(stored, rows)]
     passage = hit.passage
     spans = sentence_spans(passage.text)
     found = entities(passage.text[s.start:s.end] for s in spans)
@@ -185,11 +185,14 @@ def _sentences_of(index: StoredIndex, hit: Hit) -> list[tuple[int, int, list[str
             for s, names in zip(spans, found)]
 
 
-def _sentence_starts(index: StoredIndex, doc_id: str) -> list[int]:
-    """Where a document's sentences start (from the sentence store, or cut again without one)."""
-    if index.sentences is not None and doc_id in index.sentences.starts:
-        return index.sentences.starts[doc_id]
-    return [s.start for s in sentence_spans(index.documents[doc_id].text)]
+def _sentence_order(index: StoredIndex, doc_id: str, start: int) -> int:
+    """The rank of the sentence starting at `start` among its release's (from the sentence store,
+    or cut again without one); past the last when none starts there."""
+    starts = index.sentences.starts(doc_id)
+    if not len(starts):
+        starts = np.array([s.start for s in sentence_spans(index.documents[doc_id].text)], dtype=np.int64)
+    at = int(np.searchsorted(starts, start))
+    return at if at < len(starts) and int(starts[at]) == start else len(starts)
 
 
 def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], index: StoredIndex,
@@ -273,8 +276,7 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
         text = document.text[start:end]
         held = holds(text, question, kind, names)
         headline = bool(document.title) and text.strip() == document.title.strip()
-        starts = _sentence_starts(index, document.id)
-        order = starts.index(start) if start in starts else len(starts)
+        order = _sentence_order(index, document.id, start)
         titled = bool(document.title) and document.text.startswith(document.title)
         lede = order == (1 if titled else 0) and not headline
         after_body = 0 <= document.text.find("\n\n") < start
@@ -304,7 +306,6 @@ class _Windows:
 
     def __init__(self, index: StoredIndex, hits: list[Hit], raw: list, question_vector: np.ndarray | None):
         self.index, self.hits, self.raw = index, hits, raw
-        self.rows = index.sentences.of_document if index.sentences is not None else {}
         self.vector = None if question_vector is None else np.asarray(question_vector, dtype=np.float32)
         self._terms: dict[str, set[str]] = {}
         self._dense: dict[int, float] = {}
@@ -318,25 +319,22 @@ class _Windows:
         """The terms of the WINDOW sentences before candidate sentence i, and their best similarity."""
         position, start = self.raw[i][0], self.raw[i][1]
         doc_id = self.hits[position].passage.doc_id
-        rows = self.rows.get(doc_id)
-        if rows:
-            sentences = self.index.sentences.rows
-            starts = self.index.sentences.starts[doc_id]
-            at = bisect.bisect_left(starts, start)
-            if at < len(starts) and starts[at] == start:
-                previous = rows[max(0, at - WINDOW):at]
-                found = {term for row in previous for term in sentences[row]["terms"]}
-                return found, max((self._row_dense(row) for row in previous), default=0.0)
+        sentences = self.index.sentences
+        at = sentences.row(doc_id, start)
+        if at is not None:
+            previous = range(max(sentences.of_document(doc_id).start, at - WINDOW), at)
+            found = {term for row in previous for term in sentences.terms(row)}
+            return found, max((self._row_dense(row) for row in previous), default=0.0)
         # No sentence store: the candidates' sentences that end just before this one.
         found = [row for row in self.raw if self.hits[row[0]].passage.doc_id == doc_id and start - 3 <= row[2] <= start]
         return {term for row in found for term in row[3]}, 0.0
 
     def document_terms(self, doc_id: str) -> set[str]:
         if doc_id not in self._terms:
-            rows = self.rows.get(doc_id)
+            rows = self.index.sentences.of_document(doc_id)
             if rows:
-                sentences = self.index.sentences.rows
-                self._terms[doc_id] = {term for row in rows for term in sentences[row]["terms"]}
+                self._terms[doc_id] = {term for row in self.index.sentences.rows[rows.start:rows.stop]
+                                       for term in row["terms"]}
             else:
                 self._terms[doc_id] = set(terms(self.index.documents[doc_id].text))
         return self._terms[doc_id]

@@ -68,8 +68,8 @@ def _allowed(index: StoredIndex, where: Filter | None) -> np.ndarray | None:
     """Mask of the passages a filter lets through (None: all)."""
     if not where:
         return None
-    allowed = np.fromiter((where.allows(index.documents[doc_id]) for doc_id in index.document_order),
-                          dtype=bool, count=len(index.document_order))
+    headers = index.documents.headers
+    allowed = np.fromiter((where.allows(header) for header in headers), dtype=bool, count=len(headers))
     return allowed[index.document_of]
 
 

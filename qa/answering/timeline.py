@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-import numpy as np
 
 from ..reading.lexical import terms
 from ..reading.stories import Stories
@@ -111,39 +110,6 @@ def fold(ranked: list[Ranked], stories: Stories, documents: dict) -> list[Ranked
     return kept
 
 
-class _Sentences:
-    """The build's sentence store, looked up by place (doc, start)."""
-
-    def __init__(self, index):
-        self.index = index
-        self.rows = {}
-        if index.sentences is not None:
-            self.rows = {(row["doc_id"], row["start"]): i for i, row in enumerate(index.sentences.rows)}
-
-    def of_passage(self, passage) -> list[tuple[int, int, np.ndarray]]:
-        """(start, end, vector) of each sentence of a passage."""
-        if self.index.sentences is None:
-            return []
-        rows = self.index.sentences.rows
-        return [(rows[i]["start"], rows[i]["end"], self.index.sentences.vectors[i])
-                for i in self.index.sentences.of_passage.get(passage.id, ())]
-
-    def vector(self, doc_id: str, start: int) -> np.ndarray | None:
-        i = self.rows.get((doc_id, start))
-        return None if i is None else self.index.sentences.vectors[i]
-
-
-_CACHE: dict[int, _Sentences] = {}
-
-
-def _sentences(index) -> _Sentences:
-    found = _CACHE.get(id(index))
-    if found is None or found.index is not index:
-        _CACHE.clear()
-        found = _CACHE[id(index)] = _Sentences(index)
-    return found
-
-
 def arrange(question: str, ranked: list[Ranked], index, floor: float,
             stories: Stories | None = None) -> tuple[list[Ranked], list[Statement]]:
     """The ranked passages with the newest statement of the answer's kind of figure first (among
@@ -157,8 +123,9 @@ def arrange(question: str, ranked: list[Ranked], index, floor: float,
     nouns = _nouns(text)
     if not nouns:
         return ranked, []
-    store = _sentences(index)
-    anchor = store.vector(first.hit.passage.doc_id, first.sentence[0])
+    sentences = index.sentences
+    row = sentences.row(first.hit.passage.doc_id, first.sentence[0])
+    anchor = None if row is None else sentences.vectors[row]
     asked = set(terms(question))
     same = [first]
     for item in ranked[1:]:
@@ -168,10 +135,9 @@ def arrange(question: str, ranked: list[Ranked], index, floor: float,
             continue
         # The passage's sentence stating a figure of the answer's kind, the closest in meaning.
         best, best_cosine = None, SAME_KIND
-        for start, end, vector in store.of_passage(item.hit.passage):
-            if vector is None or anchor is None:
-                continue
-            cosine = float(anchor @ vector)
+        for row in sentences.in_passage(item.hit.passage) if anchor is not None else ():
+            start, end = int(sentences.start[row]), int(sentences.end[row])
+            cosine = float(anchor @ sentences.vectors[row])
             if cosine >= best_cosine and nouns & _nouns(documents[item.hit.passage.doc_id].text[start:end]):
                 best, best_cosine = (start, end), cosine
         if best is not None:

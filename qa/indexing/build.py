@@ -251,14 +251,16 @@ class Previous:
     sentences: dict[str, list[dict]]  # doc id → its sentence rows
 
     @classmethod
-    def of(cls, index: store.StoredIndex) -> "Previous | None":
-        """None when the build lacks what reuse needs (made by an older version)."""
+    def of(cls, index: store.StoredIndex, documents: list[Document]) -> "Previous | None":
+        """None when the build lacks what reuse needs (made by an older version); `documents`:
+        the build's releases, as read."""
         excluded = store.load_excluded(index)
-        if excluded is None or index.sentences is None:
+        if excluded is None:
             return None
         by_sha = {sha: Analysis.from_row(row) for sha, row in store.load_analyses(index).items()}
-        if any(d.sha256 not in by_sha for d in index.documents.values()):
+        if any(d.sha256 not in by_sha for d in index.documents.headers):
             return None
+        documents = {d.id: d for d in documents}
         passages: dict[str, list[Passage]] = {doc_id: [] for doc_id in index.documents}
         keys: dict[str, list[str]] = {doc_id: [] for doc_id in index.documents}
         for passage, key in zip(index.passages, store.load_keys(index)):
@@ -267,7 +269,7 @@ class Previous:
         sentences: dict[str, list[dict]] = {doc_id: [] for doc_id in index.documents}
         for row in index.sentences.rows:
             sentences[row["doc_id"]].append(row)
-        return cls(index.documents, {doc_id: by_sha[d.sha256] for doc_id, d in index.documents.items()},
+        return cls(documents, {doc_id: by_sha[d.sha256] for doc_id, d in documents.items()},
                    {doc_id: [Span(a, b) for a, b in spans] for doc_id, spans in excluded.items()},
                    passages, keys, Stories.from_dict(index.stories), sentences)
 
@@ -299,16 +301,16 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         # Documents are reused only when read by the same text pipeline (same code and chunking);
         # vectors are reused whenever the text they embed is the same.
         same_pipeline = previous is not None and previous.manifest.get("chunking") == settings.chunking()
-        known = previous.documents if same_pipeline else {}
+        known = list(previous.documents.all()) if same_pipeline else []
         limits = Limits.of(settings)
         stats: dict[str, list] = {}
-        documents, skipped = read_corpus(settings.corpus, limits, known={d.source: d for d in known.values()},
+        documents, skipped = read_corpus(settings.corpus, limits, known={d.source: d for d in known},
                                          recorded=recorded_stats(previous.manifest) if same_pipeline else None,
                                          stats=stats)
         if progress:
             progress("lecture", len(documents), len(documents) + len(skipped))
 
-        before = Previous.of(previous) if same_pipeline else None
+        before = Previous.of(previous, known) if same_pipeline else None
         analyses = {sha: a for sha, a in ((a.sha256, a) for a in (before.analyses.values() if before else []))}
         if same_pipeline and before is None:
             analyses = {sha: Analysis.from_row(row) for sha, row in store.load_analyses(previous).items()}
@@ -376,7 +378,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
                 progress=(lambda done, total: progress("phrases", done, total)) if progress else None)
         sentences = [{name: value for name, value in row.items() if name != "text"} for row in sentences]
 
-        previous_documents = {d.source: d.sha256 for d in (previous.documents.values() if previous else [])}
+        previous_documents = {d.source: d.sha256 for d in (previous.documents.headers if previous else [])}
         now = {d.source: d.sha256 for d in documents}
         changes = {
             "added": sorted(set(now) - set(previous_documents)),

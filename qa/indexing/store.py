@@ -2,16 +2,21 @@
 
     index/CURRENT                 names the live build
     index/builds/<name>/          dense.faiss, vectors.npy, keys.jsonl (what each vector was computed
-                                  from), passages.jsonl, documents.jsonl, terms.jsonl, analysis.jsonl,
-                                  lexical/ (BM25 arrays), sentences.jsonl and sentence_vectors.npy
-                                  (each passage's sentences, their terms and vectors), manifest.json
+                                  from), passages.jsonl, passage_documents.npy (each passage's release),
+                                  documents.jsonl, headers.jsonl (the releases without their texts),
+                                  terms.jsonl, analysis.jsonl, lexical/ (BM25 arrays), sentences.jsonl,
+                                  sentence_columns.npz and sentence_vectors.npy (every release's
+                                  sentences, their places, terms and vectors), manifest.json
+
+Passages, releases and sentences are read on demand (qa.indexing.records: each JSON-lines file has
+the offsets of its lines beside it); vectors are memory-mapped; what opening reads whole is small:
+the releases' headers, the sentences' places, the BM25 arrays and the FAISS index.
 
 A build is written into a fresh folder, the manifest last, then CURRENT is replaced in one
 os.replace: a reader sees the old build or the new one, never half of one.
 """
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import fcntl
 import hashlib
@@ -32,51 +37,36 @@ from ..reading.chunking import Passage
 from ..reading.documents import Document, Skipped
 from .embedding import EncoderInfo
 from ..reading.lexical import LexicalIndex
+from .records import Documents, Header, Passages, Rows, Sentences, sentence_bounds, sentence_order, write_rows
 from ..settings import thread_limit
 from ..errors import BuildRunningError, EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 # Exact search up to this many passages; above it an HNSW graph (see benchmarks/speed.py for the
 # latency and recall@10 against exact search that set it).
 EXACT_MAX = 200_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 512
-DATA_FILES = ("dense.faiss", "vectors.npy", "keys.jsonl", "passages.jsonl", "documents.jsonl", "terms.jsonl")
+DATA_FILES = ("dense.faiss", "vectors.npy", "keys.jsonl", "passages.jsonl", "passages.offsets.npy",
+              "passage_documents.npy", "documents.jsonl", "documents.offsets.npy", "headers.jsonl", "terms.jsonl",
+              "sentences.jsonl", "sentences.offsets.npy", "sentence_columns.npz", "sentence_vectors.npy")
 KEEP_BUILDS = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Sentences:
-    """The sentences of every passage, computed once at index time: where each is in its document,
-    its French terms and its vector."""
-    rows: list[dict]  # {"doc_id", "start", "end", "key", "terms", "entities": [[label, text], …]}
-    vectors: np.ndarray  # one L2-normalised row per sentence
-    of_passage: dict[str, list[int]]  # passage id → its sentences' rows, in order
-    starts: dict[str, list[int]]  # document id → where its indexed sentences start, in order
-    of_document: dict[str, list[int]]  # document id → its sentences' rows, in the same order as `starts`
 
 
 @dataclass(frozen=True, slots=True)
 class StoredIndex:
     path: Path
     manifest: dict
-    documents: dict[str, Document]
-    passages: list[Passage]
+    documents: Documents  # id → release (its text read on demand); `.headers` without texts
+    passages: Passages  # read on demand, in vector order
     dense: faiss.Index
     lexical: LexicalIndex
-    sentences: Sentences | None = None  # None for a build made before the sentence stage
+    sentences: Sentences
+    # Each passage's release position (in `documents` order): what a filter needs to decide
+    # passages by their release with one numpy take, not a walk over every passage.
+    document_of: np.ndarray = field(repr=False)
     stories: dict = field(default_factory=dict)  # {"copies": {doc: [docs]}, "superseded": {old: new}}
-    # The documents in order, and each passage's position among them: what a filter needs to
-    # decide passages by their document with one numpy take, not a walk over every passage.
-    document_order: tuple[str, ...] = field(init=False, repr=False)
-    document_of: np.ndarray = field(init=False, repr=False)
-
-    def __post_init__(self):
-        order = {doc_id: position for position, doc_id in enumerate(self.documents)}
-        object.__setattr__(self, "document_order", tuple(order))
-        object.__setattr__(self, "document_of", np.fromiter((order[p.doc_id] for p in self.passages),
-                                                            dtype=np.int32, count=len(self.passages)))
 
     @property
     def encoder(self) -> EncoderInfo:
@@ -96,6 +86,13 @@ def _write_jsonl(path: Path, rows) -> None:
     with path.open("wb") as handle:
         for row in rows:
             handle.write(orjson.dumps(row) + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -230,24 +227,33 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
     dense = dense_index(vectors)
     faiss.write_index(dense, str(staging / "dense.faiss"))
     _fsync(staging / "dense.faiss")
-    with open(staging / "vectors.npy", "wb") as handle:
-        np.save(handle, vectors, allow_pickle=False)
-        handle.flush()
-        os.fsync(handle.fileno())
+    _save_array(staging / "vectors.npy", vectors)
     _write_jsonl(staging / "keys.jsonl", keys if keys is not None else ["" for _ in passages])
-    _write_jsonl(staging / "passages.jsonl", (asdict(p) for p in passages))
-    _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in documents))
+    position = {document.id: i for i, document in enumerate(documents)}
+    write_rows(staging / "passages.jsonl", (asdict(p) for p in passages))
+    _save_array(staging / "passage_documents.npy",
+                np.fromiter((position[p.doc_id] for p in passages), dtype=np.int32, count=len(passages)))
+    write_rows(staging / "documents.jsonl", (asdict(d) for d in documents))
+    _write_jsonl(staging / "headers.jsonl", (Header.of(d).to_row() for d in documents))
     tokens = tokens if tokens is not None else [[] for _ in passages]
     _write_jsonl(staging / "terms.jsonl", tokens)
     LexicalIndex.from_tokens(tokens).save(staging / "lexical")
     _write_jsonl(staging / "analysis.jsonl", analyses or [])
-    _write_jsonl(staging / "sentences.jsonl", sentences or [])
-    sentence_vectors = (np.empty((0, encoder.dim), dtype=np.float32) if sentence_vectors is None
-                        else np.ascontiguousarray(sentence_vectors, dtype=np.float32))
-    with open(staging / "sentence_vectors.npy", "wb") as handle:
-        np.save(handle, sentence_vectors, allow_pickle=False)
+    # Sentences by release, in text order: a release's rows are one range, its starts sorted.
+    sentences = sentences or []
+    order = sentence_order(sentences, position)
+    sentences = [sentences[i] for i in order]
+    write_rows(staging / "sentences.jsonl", sentences)
+    with open(staging / "sentence_columns.npz", "wb") as handle:
+        np.savez(handle, start=np.fromiter((row["start"] for row in sentences), dtype=np.int64, count=len(sentences)),
+                 end=np.fromiter((row["end"] for row in sentences), dtype=np.int64, count=len(sentences)),
+                 bounds=sentence_bounds(sentences, position, len(documents)))
         handle.flush()
         os.fsync(handle.fileno())
+    sentence_vectors = (np.empty((0, encoder.dim), dtype=np.float32) if sentence_vectors is None
+                        else np.ascontiguousarray(sentence_vectors, dtype=np.float32))
+    in_order = all(i == j for i, j in enumerate(order))  # as builds make them: no copy of the vectors
+    _save_array(staging / "sentence_vectors.npy", sentence_vectors if in_order else sentence_vectors[order])
 
     _write_jsonl(staging / "signatures.jsonl", signatures or [])
     _write_jsonl(staging / "excluded.jsonl", ({"doc_id": doc_id, "spans": spans}
@@ -327,61 +333,49 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
         dense = faiss.read_index(str(build / "dense.faiss"))
         if hasattr(dense, "hnsw"):
             dense.hnsw.efSearch = HNSW_EF_SEARCH
-        passages = [Passage(**row) for row in _read_jsonl(build / "passages.jsonl")]
-        documents = {row["id"]: Document(**row) for row in _read_jsonl(build / "documents.jsonl")}
+        passages = Passages(Rows(build / "passages.jsonl"))
+        document_of = np.load(build / "passage_documents.npy", allow_pickle=False)
+        documents = Documents(Rows(build / "documents.jsonl"),
+                              [Header(**row | {"notices": tuple(row["notices"])})
+                               for row in _read_jsonl(build / "headers.jsonl")])
         lexical = LexicalIndex.load(build / "lexical")
+        sentences = _load_sentences(build, documents, built_with.dim)
     except (RuntimeError, ValueError, TypeError, KeyError, OSError) as error:
         raise IndexCorruptError(build, error) from None
     if dense.ntotal != len(passages) or dense.d != built_with.dim:
         raise IndexCorruptError(build, f"{dense.ntotal} vecteurs pour {len(passages)} passages")
     if lexical.size != len(passages):
         raise IndexCorruptError(build / "lexical", f"{lexical.size} passages au lieu de {len(passages)}")
+    if document_of.shape != (len(passages),) or (len(passages) and not 0 <= document_of.min() <= document_of.max()
+                                                  < len(documents)):
+        raise IndexCorruptError(build / "passage_documents.npy", f"forme {document_of.shape}")
     try:
         found = json.loads((build / "stories.json").read_text(encoding="utf-8")) \
             if (build / "stories.json").is_file() else {}
     except ValueError as error:
         raise IndexCorruptError(build / "stories.json", error) from None
-    return StoredIndex(build, manifest, documents, passages, dense, lexical,
-                       _load_sentences(build, passages, built_with.dim), found)
+    return StoredIndex(build, manifest, documents, passages, dense, lexical, sentences, document_of, found)
 
 
-def _load_sentences(build: Path, passages: list[Passage], dim: int) -> Sentences | None:
-    """The sentence store of a build, or None when the build has none (made by an older version)."""
-    if not (build / "sentences.jsonl").is_file():
-        return None
-    try:
-        rows = _read_jsonl(build / "sentences.jsonl")
-        vectors = np.load(build / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
-    except (OSError, ValueError) as error:
-        raise IndexCorruptError(build / "sentences.jsonl", error) from None
-    if vectors.shape != (len(rows), dim):
-        raise IndexCorruptError(build / "sentence_vectors.npy", f"forme {vectors.shape} pour {len(rows)} phrases")
-    by_doc: dict[str, list[int]] = {}
-    for i, row in enumerate(rows):
-        by_doc.setdefault(row["doc_id"], []).append(i)
-    # A passage's sentences: those of its document starting inside it (found by bisection on the
-    # document's sentences sorted by start) and ending inside it, in row order.
-    ordered = {doc_id: sorted(found, key=lambda i: rows[i]["start"]) for doc_id, found in by_doc.items()}
-    starts = {doc_id: [rows[i]["start"] for i in found] for doc_id, found in ordered.items()}
-    of_passage = {}
-    for passage in passages:
-        found, begins = ordered.get(passage.doc_id, ()), starts.get(passage.doc_id, ())
-        inside = found[bisect.bisect_left(begins, passage.start):bisect.bisect_right(begins, passage.end)]
-        of_passage[passage.id] = sorted(i for i in inside if rows[i]["end"] <= passage.end)
-    return Sentences(rows, vectors, of_passage, starts, ordered)
+def _load_sentences(build: Path, documents: Documents, dim: int) -> Sentences:
+    """The sentence store of a build: columns in memory, vectors mapped, terms read on demand."""
+    rows = Rows(build / "sentences.jsonl")
+    vectors = np.load(build / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
+    with np.load(build / "sentence_columns.npz", allow_pickle=False) as columns:
+        start, end, bounds = columns["start"], columns["end"], columns["bounds"]
+    if vectors.shape != (len(rows), dim) or start.shape != (len(rows),) or end.shape != (len(rows),) \
+            or bounds.shape != (len(documents) + 1,) or (len(bounds) and int(bounds[-1]) != len(rows)):
+        raise ValueError(f"sentence_vectors.npy : forme {vectors.shape} pour {len(rows)} phrases")
+    return Sentences(rows, vectors, start, end, bounds, documents.position)
 
 
 def load_sentence_entities(index: StoredIndex) -> dict[str, list]:
     """Sentence entities of a build by the digest of their text (to reuse them in the next build)."""
-    if index.sentences is None:
-        return {}
     return {row["key"]: row["entities"] for row in index.sentences.rows if "entities" in row}
 
 
 def load_sentence_vectors(index: StoredIndex) -> dict[str, np.ndarray]:
     """Sentence vectors of a build by the digest of their text (to reuse them in the next build)."""
-    if index.sentences is None:
-        return {}
     return {row["key"]: vector for row, vector in zip(index.sentences.rows, index.sentences.vectors)}
 
 

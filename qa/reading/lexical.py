@@ -124,7 +124,8 @@ class LexicalIndex:
     def load(cls, folder: Path) -> "LexicalIndex":
         import bm25s
         data = json.loads((folder / "df.json").read_text(encoding="utf-8"))
-        bm25 = bm25s.BM25.load(str(folder), show_progress=False) if data["size"] else bm25s.BM25()
+        # Memory-mapped: a question reads the columns of its terms only.
+        bm25 = bm25s.BM25.load(str(folder), show_progress=False, mmap=True) if data["size"] else bm25s.BM25()
         return cls(bm25, data["df"], data["size"])
 
     def expand(self, question_terms: list[str], limit: int = 2) -> list[str]:

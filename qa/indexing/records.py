@@ -1,0 +1,209 @@
+"""Rows of a build read on demand: a JSON-lines file beside the offset of each of its lines, so that
+opening an index reads neither its passages, nor its releases' texts, nor its sentences' terms.
+
+    passages.jsonl  +  passages.offsets.npy      (uint64: where each line starts, then the file's size)
+
+A row is parsed when it is asked for (a few microseconds); the file is memory-mapped, so rows
+read by one question stay in the page cache for the next, and many readers share one copy.
+"""
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from ..reading.chunking import Passage
+from ..reading.documents import Document
+
+
+def offsets_path(path: Path) -> Path:
+    return path.with_suffix(".offsets.npy")
+
+
+def write_rows(path: Path, rows) -> None:
+    """One JSON value a line, and where each line starts (orjson: UTF-8 as is, fast on large builds)."""
+    starts = [0]
+    with path.open("wb") as handle:
+        for row in rows:
+            line = orjson.dumps(row) + b"\n"
+            handle.write(line)
+            starts.append(starts[-1] + len(line))
+        handle.flush()
+        os.fsync(handle.fileno())
+    with offsets_path(path).open("wb") as handle:
+        np.save(handle, np.asarray(starts, dtype=np.uint64), allow_pickle=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+class Rows(Sequence):
+    """The rows of a JSON-lines file written by write_rows, each parsed when asked for."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._offsets = np.load(offsets_path(path), allow_pickle=False, mmap_mode="r")
+        if self._offsets.ndim != 1 or len(self._offsets) == 0:
+            raise ValueError(f"{offsets_path(path).name} : décalages illisibles (unreadable offsets)")
+        size = path.stat().st_size
+        if int(self._offsets[-1]) != size:
+            raise ValueError(f"{path.name} : {size} octets, les décalages en annoncent {int(self._offsets[-1])}")
+        if size:
+            with path.open("rb") as handle:
+                self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        else:
+            self._data = b""
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return orjson.loads(self._data[int(self._offsets[i]):int(self._offsets[i + 1])])
+
+    def __iter__(self) -> Iterator:
+        with self.path.open("rb") as handle:
+            for line in handle:
+                yield orjson.loads(line)
+
+
+class Passages(Sequence):
+    """The passages of a build, in index order (a vector's position is its passage's)."""
+
+    def __init__(self, rows: Rows):
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [Passage(**row) for row in self._rows[i]]
+        return Passage(**self._rows[i])
+
+    def __iter__(self) -> Iterator[Passage]:
+        return (Passage(**row) for row in self._rows)
+
+
+# What is kept in memory of every release: all but its text (filters, the list of releases).
+_HEADER_FIELDS = tuple(f.name for f in fields(Document) if f.name != "text")
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """A release without its text: what a filter or the list of releases reads."""
+    id: str
+    source: str
+    title: str | None
+    date: str | None
+    place: str | None
+    sha256: str
+    url: str | None = None
+    notices: tuple[str, ...] = ()
+    date_source: str | None = None
+
+    @classmethod
+    def of(cls, document: Document) -> "Header":
+        return cls(**{name: getattr(document, name) for name in _HEADER_FIELDS if name != "notices"},
+                   notices=tuple(document.notices))
+
+    def to_row(self) -> dict:
+        return {name: getattr(self, name) for name in _HEADER_FIELDS} | {"notices": list(self.notices)}
+
+
+class Documents(Mapping):
+    """Document id → the release as indexed, its text read when asked for (the last few kept);
+    `headers` holds every release without its text, in index order."""
+
+    CACHED = 256
+
+    def __init__(self, rows: Rows, headers: list[Header]):
+        if len(rows) != len(headers):
+            raise ValueError(f"{len(headers)} en-têtes pour {len(rows)} documents")
+        self._rows = rows
+        self.headers = headers
+        self.position = {header.id: i for i, header in enumerate(headers)}
+        self._read = lru_cache(maxsize=self.CACHED)(lambda i: Document(**self._rows[i]))
+
+    def __getitem__(self, doc_id: str) -> Document:
+        return self._read(self.position[doc_id])
+
+    def __contains__(self, doc_id) -> bool:
+        return doc_id in self.position
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.position)
+
+    def __len__(self) -> int:
+        return len(self.headers)
+
+    def header(self, doc_id: str) -> Header:
+        return self.headers[self.position[doc_id]]
+
+    def all(self) -> Iterator[Document]:
+        """Every release with its text, read in one pass (what a build reuses)."""
+        return (Document(**row) for row in self._rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentences:
+    """The sentences of every release, computed once at index time, in index order of their
+    releases and, within a release, in text order: where each is (columns held in memory), its
+    vector (memory-mapped) and its terms and named entities (`rows`, read when asked for)."""
+    rows: Rows  # {"doc_id", "start", "end", "key", "terms", "entities": [[label, text], …]}
+    vectors: np.ndarray  # one L2-normalised row per sentence
+    start: np.ndarray  # int64, where each sentence starts in its release
+    end: np.ndarray
+    bounds: np.ndarray  # int64, release position → its first row; the next release's first ends it
+    position: Mapping[str, int]  # release id → its position
+
+    def of_document(self, doc_id: str) -> range:
+        """A release's rows, in text order (empty for a release the build does not know)."""
+        at = self.position.get(doc_id)
+        return range(0) if at is None else range(int(self.bounds[at]), int(self.bounds[at + 1]))
+
+    def starts(self, doc_id: str) -> np.ndarray:
+        rows = self.of_document(doc_id)
+        return self.start[rows.start:rows.stop]
+
+    def row(self, doc_id: str, start: int) -> int | None:
+        """The row of the sentence of a release starting at `start`, None when none does."""
+        rows = self.of_document(doc_id)
+        at = rows.start + int(np.searchsorted(self.start[rows.start:rows.stop], start))
+        return at if at < rows.stop and int(self.start[at]) == start else None
+
+    def in_passage(self, passage: Passage) -> range:
+        """The rows of the sentences inside a passage (starting and ending in it), in text order."""
+        rows = self.of_document(passage.doc_id)
+        starts = self.start[rows.start:rows.stop]
+        first = rows.start + int(np.searchsorted(starts, passage.start, side="left"))
+        last = rows.start + int(np.searchsorted(starts, passage.end, side="right"))
+        while last > first and int(self.end[last - 1]) > passage.end:
+            last -= 1
+        return range(first, last)
+
+    def terms(self, row: int) -> list[str]:
+        return self.rows[row]["terms"]
+
+
+def sentence_order(sentences: list[dict], position: Mapping[str, int]) -> list[int]:
+    """The order Sentences stores rows in: by release position, then by start."""
+    return sorted(range(len(sentences)), key=lambda i: (position[sentences[i]["doc_id"]], sentences[i]["start"]))
+
+
+def sentence_bounds(sentences: list[dict], position: Mapping[str, int], count: int) -> np.ndarray:
+    """Release position → its first row, for rows in sentence_order (then the number of rows)."""
+    counts = np.zeros(count + 1, dtype=np.int64)
+    for row in sentences:
+        counts[position[row["doc_id"]] + 1] += 1
+    return np.cumsum(counts)
