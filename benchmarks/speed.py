@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(CODE))
 
 from qa.indexing import store  # noqa: E402
+from qa.indexing.segment import dense_index  # noqa: E402
 import synthetic  # noqa: E402
 from qa.answering.assistant import Assistant  # noqa: E402
 from qa.indexing.embedding import load_encoder  # noqa: E402
@@ -90,19 +91,19 @@ def one_size(passages: int) -> dict:
         stages["total_ms"].append((time.perf_counter() - started) * 1000)
         for stage in STAGES[:-1]:
             stages[stage].append(answer.timings.get(stage, 0.0))
-    result = {"passages": len(assistant.index.passages), "open_s": opened, "questions": len(asked),
+    result = {"passages": assistant.index.passage_count, "open_s": opened, "questions": len(asked),
               "faiss": assistant.index.manifest["faiss"]["type"],
               **{f"{stage}_p50": percentile(v, 0.5) for stage, v in stages.items()},
               **{f"{stage}_p95": percentile(v, 0.95) for stage, v in stages.items()}}
     # Exact search against an HNSW graph on the same vectors.
     vectors = store.load_vectors(assistant.index)
     queries = encoder.encode_queries(asked[:100])
-    exact = store.dense_index(vectors)
+    exact = dense_index(vectors)
     started = time.perf_counter()
     _, truth = exact.search(queries, 10)
     result["flat_ms"] = (time.perf_counter() - started) * 1000 / len(queries)
     started = time.perf_counter()
-    graph = store.dense_index(vectors, exact_max=0)
+    graph = dense_index(vectors, exact_max=0)
     result["hnsw_build_s"] = time.perf_counter() - started
     started = time.perf_counter()
     _, approximate = graph.search(queries, 10)
@@ -279,7 +280,7 @@ def scale_run(size: int) -> dict:
     build_index(settings, builder)  # the cache as built, should a run have stopped half-way
     started = time.perf_counter()
     assistant = Assistant.open(settings=settings, encoder=encoder)
-    result = {"passages": len(assistant.index.passages), "open_s": time.perf_counter() - started,
+    result = {"passages": assistant.index.passage_count, "open_s": time.perf_counter() - started,
               "faiss": assistant.index.manifest["faiss"]["type"], "rss_open_mb": current_rss_mb()}
     asked = questions(100)
     for question in asked[:5]:

@@ -295,7 +295,7 @@ class Service:
             others = [index.documents[o].source for o in told.copies.get(doc_id, ()) if o in index.documents]
             return f"même histoire que {', '.join(others)}" if others else ""
         rows = [[d.title or "", d.date or "", d.place or "", d.source, counts.get(d.id, 0), status(d.id)]
-                for d in index.documents.headers]
+                for d in index.documents.listed()]
         return sorted(rows, key=lambda row: (row[1], row[3]), reverse=True)
 
     def status(self) -> str:
@@ -311,7 +311,7 @@ class Service:
             documents = self.assistant().index.documents
         except QAError:
             return None
-        return sum(1 for d in documents.headers if where is None or where.allows(d))
+        return sum(1 for d in documents.listed() if where is None or where.allows(d))
 
     def skipped(self) -> dict[str, str]:
         """The files the live build skipped, with why (read from the build on disk)."""

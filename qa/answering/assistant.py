@@ -79,7 +79,7 @@ class Assistant:
 
     @property
     def passage_count(self) -> int:
-        return len(self.index.passages)
+        return self.index.passage_count
 
     def search(self, question: str, k: int, mode: str | None = None, timings: dict | None = None,
                where: Filter | None = None) -> list[Hit]:
@@ -92,7 +92,7 @@ class Assistant:
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise QAError(f"mode inconnu « {mode} » (choose one of {', '.join(MODES)})")
-        if not self.index.passages:
+        if not self.index.passage_count:
             raise EmptyIndexError(self.settings.corpus)
         query = question[:self.settings.max_question_chars]
         where = timeline.excluding(where, self.stories)  # a superseded version never answers

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..reading.chunking import Passage
-from ..reading.lexical import LexicalIndex
+from ..indexing.postings import Lexical
 from ..indexing.store import StoredIndex
 
 MODES = ("hybrid", "dense", "lexical")
@@ -65,11 +65,13 @@ def _nearest(index: StoredIndex, query_vector: np.ndarray, k: int) -> dict[int, 
 
 
 def _allowed(index: StoredIndex, where: Filter | None) -> np.ndarray | None:
-    """Mask of the passages a filter lets through (None: all)."""
+    """Mask of the live passages a filter lets through (None: all)."""
     if not where:
-        return None
+        return index.live
     headers = index.documents.headers
     allowed = np.fromiter((where.allows(header) for header in headers), dtype=bool, count=len(headers))
+    if index.documents.alive is not None:
+        allowed &= index.documents.alive
     return allowed[index.document_of]
 
 
@@ -86,7 +88,7 @@ def _nearest_allowed(index: StoredIndex, query_vector: np.ndarray, k: int, mask:
         depth *= 4
 
 
-def _lexical_scores(lexical: LexicalIndex, question_terms: list[str], mask: np.ndarray | None) -> np.ndarray:
+def _lexical_scores(lexical: Lexical, question_terms: list[str], mask: np.ndarray | None) -> np.ndarray:
     """BM25 score of every passage, 0 for those the mask leaves out."""
     scores = lexical.scores(question_terms)
     return scores if mask is None else np.where(mask, scores, 0.0)
@@ -98,7 +100,7 @@ def dense_search(index: StoredIndex, query_vector: np.ndarray, k: int, where: Fi
     return [Hit(index.passages[i], s, dense=s) for i, s in nearest.items()]
 
 
-def lexical_search(index: StoredIndex, lexical: LexicalIndex, question_terms: list[str], k: int,
+def lexical_search(index: StoredIndex, lexical: Lexical, question_terms: list[str], k: int,
                    where: Filter | None = None) -> list[Hit]:
     scores = _lexical_scores(lexical, question_terms, _allowed(index, where))
     order = _top(scores, k)
@@ -113,7 +115,7 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     return part[np.argsort(-scores[part], kind="stable")]
 
 
-def hybrid_search(index: StoredIndex, lexical: LexicalIndex, query_vector: np.ndarray, question_terms: list[str],
+def hybrid_search(index: StoredIndex, lexical: Lexical, query_vector: np.ndarray, question_terms: list[str],
                   k: int, dense_weight: float = DENSE_WEIGHT, candidates: int = CANDIDATES,
                   where: Filter | None = None, timings: dict | None = None) -> list[Hit]:
     """Normalised weighted fusion of dense and BM25 scores over both retrievers' candidates.

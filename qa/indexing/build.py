@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from . import store
+from .segment import Bundle, Segment
 from ..reading.boilerplate import Analysis, Repeats, analyse
 from ..reading.chunking import Passage, Span, passages as cut_passages, sentence_spans
 from ..reading.entities import entities
@@ -163,14 +163,15 @@ def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.S
 
 @dataclass(slots=True)
 class Cut:
-    """The corpus cut into passages, release by release: what a build stores of each release, and
-    which releases this build cut again (the others are the previous build's, as they were)."""
+    """The corpus cut into passages, release by release: the releases this build cut again, with
+    what it stores of them, and those it keeps as the previous build stored them (`kept`)."""
     passages: dict[str, list[Passage]]  # doc id → its passages, in order
     keys: dict[str, list[str]]  # doc id → the digest of what the encoder reads of each passage
     texts: dict[str, list[str]]  # doc id → what the encoder reads of each passage (releases cut again)
     analyses: dict[str, Analysis]
     excluded: dict[str, list[Span]]  # doc id → its sentences said elsewhere, left out of its passages
     recut: set[str]
+    kept: set[str] = field(default_factory=set)  # releases left as the previous build stored them
 
 
 def _cut_one(document: Document, analysis: Analysis, excluded: list[Span], settings: Settings):
@@ -219,9 +220,9 @@ def cut_releases(documents: list[Document], settings: Settings, analyses: dict[s
         doc_id = document.id
         if doc_id in concerned:
             spans = repeats.dropped(doc_id, told.together)
-            if before is not None and doc_id in before.passages and before.documents[doc_id].sha256 == document.sha256 \
+            if before is not None and doc_id in before.documents and before.documents[doc_id].sha256 == document.sha256 \
                     and _same_spans(before.excluded.get(doc_id, []), spans):
-                out.passages[doc_id], out.keys[doc_id] = before.passages[doc_id], before.keys[doc_id]
+                out.kept.add(doc_id)
             else:
                 passages, texts = _cut_one(document, analyses[doc_id], spans, settings)
                 out.passages[doc_id], out.texts[doc_id] = passages, texts
@@ -229,7 +230,7 @@ def cut_releases(documents: list[Document], settings: Settings, analyses: dict[s
                 out.recut.add(doc_id)
         else:
             spans = excluded.get(doc_id, [])
-            out.passages[doc_id], out.keys[doc_id] = before.passages[doc_id], before.keys[doc_id]
+            out.kept.add(doc_id)
         if spans:
             out.excluded[doc_id] = spans
     return out
@@ -241,37 +242,32 @@ def _same_spans(a: list[Span], b: list[Span]) -> bool:
 
 @dataclass(slots=True)
 class Previous:
-    """What a build reuses of the previous one, release by release."""
+    """What a build reuses of the previous one: every release's analysis and repeated-text
+    decisions, and where each is stored (its passages are read only when a change concerns it)."""
     documents: dict[str, Document]
     analyses: dict[str, Analysis]  # doc id → its analysis
+    signatures: dict[str, Signature]  # content hash → what finding stories reads of it
     excluded: dict[str, list[Span]]
-    passages: dict[str, list[Passage]]
-    keys: dict[str, list[str]]
     stories: Stories
-    sentences: dict[str, list[dict]]  # doc id → its sentence rows
+    located: dict[str, tuple[Segment, int]]  # doc id → its segment and its position there
 
     @classmethod
-    def of(cls, index: store.StoredIndex, documents: list[Document]) -> "Previous | None":
-        """None when the build lacks what reuse needs (made by an older version); `documents`:
-        the build's releases, as read."""
-        excluded = store.load_excluded(index)
-        if excluded is None:
-            return None
-        by_sha = {sha: Analysis.from_row(row) for sha, row in store.load_analyses(index).items()}
-        if any(d.sha256 not in by_sha for d in index.documents.headers):
-            return None
-        documents = {d.id: d for d in documents}
-        passages: dict[str, list[Passage]] = {doc_id: [] for doc_id in index.documents}
-        keys: dict[str, list[str]] = {doc_id: [] for doc_id in index.documents}
-        for passage, key in zip(index.passages, store.load_keys(index)):
-            passages[passage.doc_id].append(passage)
-            keys[passage.doc_id].append(key)
-        sentences: dict[str, list[dict]] = {doc_id: [] for doc_id in index.documents}
-        for row in index.sentences.rows:
-            sentences[row["doc_id"]].append(row)
-        return cls(documents, {doc_id: by_sha[d.sha256] for doc_id, d in documents.items()},
-                   {doc_id: [Span(a, b) for a, b in spans] for doc_id, spans in excluded.items()},
-                   passages, keys, Stories.from_dict(index.stories), sentences)
+    def of(cls, index: store.StoredIndex, documents: list[Document]) -> "Previous":
+        """`documents`: the build's live releases, as read."""
+        located = {segment.headers[position].id: (segment, position) for segment, position in index.located()}
+        analyses, signatures, excluded = {}, {}, {}
+        for doc_id, (segment, position) in located.items():
+            analyses[doc_id] = Analysis.from_row(segment.analyses[position])
+            signature_row = segment.signatures[position]
+            signatures[signature_row["sha256"]] = Signature.from_row(signature_row)
+            excluded[doc_id] = [Span(a, b) for a, b in segment.excluded[position]]
+        return cls({d.id: d for d in documents}, analyses, signatures,
+                   {doc_id: spans for doc_id, spans in excluded.items() if spans},
+                   Stories.from_dict(index.stories), located)
+
+    def stored(self, doc_id: str) -> Bundle:
+        segment, position = self.located[doc_id]
+        return segment.bundle(position)
 
 
 def cut_corpus(documents: list[Document], settings: Settings, known: dict[str, Analysis] | None = None,
@@ -298,7 +294,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
     notes: list[str] = []
     with store.build_lock(settings.index):
         previous = None if rebuild else _previous(settings, encoder, notes)
-        # Documents are reused only when read by the same text pipeline (same code and chunking);
+        # Releases are reused only when read by the same text pipeline (same code and chunking);
         # vectors are reused whenever the text they embed is the same.
         same_pipeline = previous is not None and previous.manifest.get("chunking") == settings.chunking()
         known = list(previous.documents.all()) if same_pipeline else []
@@ -311,11 +307,8 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
             progress("lecture", len(documents), len(documents) + len(skipped))
 
         before = Previous.of(previous, known) if same_pipeline else None
-        analyses = {sha: a for sha, a in ((a.sha256, a) for a in (before.analyses.values() if before else []))}
-        if same_pipeline and before is None:
-            analyses = {sha: Analysis.from_row(row) for sha, row in store.load_analyses(previous).items()}
-        signatures = {sha: Signature.from_row(row) for sha, row in store.load_signatures(previous).items()} \
-            if same_pipeline else {}
+        analyses = {a.sha256: a for a in (before.analyses.values() if before else [])}
+        signatures = before.signatures if before else {}
         signatures = {d.sha256: signatures.get(d.sha256) or signature(d) for d in documents}
         while True:
             told = stories(documents, signatures)
@@ -329,56 +322,31 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
             skipped += [Skipped(d.source, too_long[d.id], d.sha256) for d in documents if d.id in too_long]
             documents = [d for d in documents if d.id not in too_long]
             analyses.update({a.sha256: a for a in by_doc.values()})
-        all_passages = [p for d in documents for p in cut.passages[d.id]]
-        keys = [k for d in documents for k in cut.keys[d.id]]
-        texts = {key: text for doc_id in cut.recut for key, text in zip(cut.keys[doc_id], cut.texts[doc_id])}
 
-        vectors = np.empty((len(keys), encoder.info.dim), dtype=np.float32)
-        old_rows, old_terms = {}, {}
-        if previous is not None:
-            # Keyed by the text each vector was computed from, as stored with it; a passage's terms
-            # are reused only when the French analysis that produced them is the same.
-            old_keys, old_vectors = store.load_keys(previous), store.load_vectors(previous)
-            old_rows = dict(zip(old_keys, old_vectors))
-            if same_pipeline:
-                old_terms = dict(zip(old_keys, store.load_terms(previous)))
-        missing = [i for i, key in enumerate(keys) if key not in old_rows]
-        for i, key in enumerate(keys):
-            if key in old_rows:
-                vectors[i] = old_rows[key]
-        tokens = [old_terms[key] if key in old_terms else lexical_terms(passage)
-                  for key, passage in zip(keys, all_passages)]
-        if missing:
-            fresh = encoder.encode_passages(
-                [texts[keys[i]] for i in missing],
-                progress=(lambda done, total: progress("vecteurs", done, total)) if progress else None)
-            vectors[missing] = fresh
+        fresh = [d for d in documents if d.id not in cut.kept]
+        # What the fresh releases may reuse: the vectors, terms, sentence vectors and entities of
+        # the releases they replace (by the digest of their text), or of the whole previous build
+        # when it was read by another text pipeline.
+        if before is not None:
+            replaced = [before.stored(doc_id) for doc_id in before.located
+                        if doc_id not in cut.kept]
+            old = _Reusable.of(replaced, terms=True)
+        elif previous is not None:
+            old = _Reusable.of_index(previous, terms=same_pipeline)
+        else:
+            old = _Reusable()
+        bundles, embedded = _bundles(fresh, cut, old, signatures, encoder, progress)
 
-        sentences = []
-        for document in documents:
-            if before is not None and document.id not in cut.recut:
-                sentences += before.sentences[document.id]
-            else:
-                sentences += passage_sentences(cut.passages[document.id])
-        old_sentences = store.load_sentence_vectors(previous) if previous is not None else {}
-        old_entities = store.load_sentence_entities(previous) if same_pipeline else {}
-        sentence_vectors = np.empty((len(sentences), encoder.info.dim), dtype=np.float32)
-        new_sentences = [i for i, row in enumerate(sentences) if row["key"] not in old_sentences]
-        for i, row in enumerate(sentences):
-            if row["key"] in old_sentences:
-                sentence_vectors[i] = old_sentences[row["key"]]
-        unread = [i for i, row in enumerate(sentences) if "entities" not in row and row["key"] not in old_entities]
-        for i, found in zip(unread, entities(sentences[i]["text"] for i in unread)):
-            sentences[i]["entities"] = found
-        for row in sentences:
-            row.setdefault("entities", old_entities.get(row["key"], []))
-        if new_sentences:
-            sentence_vectors[new_sentences] = encoder.encode_passages(
-                [sentences[i]["text"] for i in new_sentences],
-                progress=(lambda done, total: progress("phrases", done, total)) if progress else None)
-        sentences = [{name: value for name, value in row.items() if name != "text"} for row in sentences]
+        kept_ids = set(cut.kept)
+        segments: list = []
+        if before is not None:
+            for segment, entry in zip(previous.segments, previous.manifest["segments"]):
+                deleted = set(entry["deleted"]) | {h.id for h in segment.headers if h.id not in kept_ids}
+                if len(deleted) < len(segment.headers):
+                    segments.append((segment, store.Kept(segment.path, frozenset(deleted))))
+        segments = _merged(segments, bundles)
 
-        previous_documents = {d.source: d.sha256 for d in (previous.documents.headers if previous else [])}
+        previous_documents = {d.source: d.sha256 for d in (previous.documents.listed() if previous else [])}
         now = {d.source: d.sha256 for d in documents}
         changes = {
             "added": sorted(set(now) - set(previous_documents)),
@@ -386,14 +354,105 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
             "removed": sorted(set(previous_documents) - set(now)),
             "unchanged": sorted(s for s in now if previous_documents.get(s) == now[s]),
         }
+        counts = {doc_id: entry["passages"] for doc_id, entry in (previous.manifest["documents"].items()
+                                                                    if before is not None else [])}
+        counts.update({b.document.id: len(b.passages) for b in bundles})
+        live = {d.id: {"source": d.source, "sha256": d.sha256, "passages": counts[d.id]} for d in documents}
         seconds = time.perf_counter() - started
-        store.write_build(settings.index, documents, all_passages, vectors, encoder.info,
-                          settings.chunking(), skipped, seconds,
-                          changes={name: len(sources) for name, sources in changes.items()}, tokens=tokens, keys=keys,
-                          analyses=[cut.analyses[d.id].to_row() for d in documents],
-                          sentences=sentences, sentence_vectors=sentence_vectors, stories=told.to_dict(),
-                          excluded={doc_id: [[s.start, s.end] for s in spans] for doc_id, spans in cut.excluded.items()},
-                          stats=stats, signatures=[signatures[d.sha256].to_row() for d in documents])
-    counts = Counter(passage.doc_id for passage in all_passages)
-    return BuildReport(documents, dict(counts), skipped, time.perf_counter() - started, embedded=len(missing),
-                       reused=len(keys) - len(missing), notes=notes, **changes)
+        store.write_build(settings.index, segments, live, encoder.info, settings.chunking(), skipped, seconds,
+                          changes={name: len(sources) for name, sources in changes.items()},
+                          stories=told.to_dict(), stats=stats)
+    return BuildReport(documents, {doc_id: entry["passages"] for doc_id, entry in live.items()}, skipped,
+                       time.perf_counter() - started, embedded=embedded,
+                       reused=sum(entry["passages"] for entry in live.values()) - embedded, notes=notes, **changes)
+
+
+@dataclass(slots=True)
+class _Reusable:
+    """What earlier builds computed, by the digest of the text it was computed from."""
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    terms: dict[str, list[str]] = field(default_factory=dict)
+    sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    entities: dict[str, list] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, bundles: list[Bundle], terms: bool) -> "_Reusable":
+        found = cls()
+        for bundle in bundles:
+            found.vectors.update(zip(bundle.keys, bundle.vectors))
+            if terms:
+                found.terms.update(zip(bundle.keys, bundle.terms))
+                found.entities.update((row["key"], row["entities"]) for row in bundle.sentences if "entities" in row)
+            found.sentence_vectors.update((row["key"], vector) for row, vector in zip(bundle.sentences,
+                                                                                     bundle.sentence_vectors))
+        return found
+
+    @classmethod
+    def of_index(cls, index: store.StoredIndex, terms: bool) -> "_Reusable":
+        """Everything a whole build holds (when its releases are read again by another pipeline)."""
+        keys = store.load_keys(index)
+        return cls(dict(zip(keys, store.load_vectors(index))), dict(zip(keys, store.load_terms(index))) if terms else {},
+                   store.load_sentence_vectors(index), store.load_sentence_entities(index) if terms else {})
+
+
+def _bundles(fresh: list[Document], cut: Cut, old: _Reusable, signatures: dict[str, Signature], encoder: Encoder,
+             progress: Progress | None) -> tuple[list[Bundle], int]:
+    """What the new segment stores of each fresh release: its passages, their terms and vectors
+    (reused when the same text was embedded before), its sentences with their entities and vectors.
+    Returns the bundles and how many passages were embedded."""
+    keys = [k for d in fresh for k in cut.keys[d.id]]
+    texts = {key: text for d in fresh for key, text in zip(cut.keys[d.id], cut.texts[d.id])}
+    missing = list(dict.fromkeys(k for k in keys if k not in old.vectors))
+    vectors = dict(old.vectors)
+    if missing:
+        fresh_vectors = encoder.encode_passages(
+            [texts[k] for k in missing],
+            progress=(lambda done, total: progress("vecteurs", done, total)) if progress else None)
+        vectors.update(zip(missing, fresh_vectors))
+    sentences = {d.id: passage_sentences(cut.passages[d.id]) for d in fresh}
+    rows = [row for d in fresh for row in sentences[d.id]]
+    unread = [row for row in rows if row["key"] not in old.entities]
+    for row, found in zip(unread, entities(row["text"] for row in unread)):
+        row["entities"] = found
+    for row in rows:
+        row.setdefault("entities", old.entities.get(row["key"], []))
+    sentence_vectors = dict(old.sentence_vectors)
+    new_sentences = list(dict.fromkeys(row["key"] for row in rows if row["key"] not in sentence_vectors))
+    texts_of = {row["key"]: row["text"] for row in rows}
+    if new_sentences:
+        sentence_vectors.update(zip(new_sentences, encoder.encode_passages(
+            [texts_of[k] for k in new_sentences],
+            progress=(lambda done, total: progress("phrases", done, total)) if progress else None)))
+    dim = encoder.info.dim
+    bundles = []
+    for document in fresh:
+        passages, doc_keys = cut.passages[document.id], cut.keys[document.id]
+        doc_rows = [{name: value for name, value in row.items() if name != "text"} for row in sentences[document.id]]
+        bundles.append(Bundle(
+            document, passages, doc_keys,
+            [old.terms[k] if k in old.terms else lexical_terms(p) for k, p in zip(doc_keys, passages)],
+            np.asarray([vectors[k] for k in doc_keys], dtype=np.float32).reshape(len(doc_keys), dim),
+            doc_rows, np.asarray([sentence_vectors[r["key"]] for r in doc_rows], dtype=np.float32).reshape(-1, dim),
+            cut.analyses[document.id].to_row(), signatures[document.sha256].to_row(),
+            [[s.start, s.end] for s in cut.excluded.get(document.id, [])]))
+    return bundles, len(missing)
+
+
+def _merged(kept: list[tuple[Segment, "store.Kept"]], bundles: list[Bundle]) -> list:
+    """The build's segments, oldest first: those kept, then the new one; the newest merged into
+    one when the merge policy says so (store.merge_plan), from what they stored."""
+    live = [[i for i, h in enumerate(segment.headers) if h.id not in plan.deleted] for segment, plan in kept]
+    sizes = [sum(len(segment.passage_range(i)) for i in found) for (segment, _), found in zip(kept, live)]
+    segments: list = [plan for _, plan in kept]
+    if bundles:
+        sizes.append(sum(len(b.passages) for b in bundles))
+        segments.append(bundles)
+    merge = store.merge_plan(sizes)
+    if merge < 2:
+        return segments
+    merged: list[Bundle] = []
+    for (segment, _), found in list(zip(kept, live))[len(segments) - merge:]:
+        merged += [segment.bundle(i) for i in found]
+    if bundles:
+        merged += bundles
+    return segments[:len(segments) - merge] + [merged]

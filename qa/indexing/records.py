@@ -77,6 +77,41 @@ class Rows(Sequence):
                 yield orjson.loads(line)
 
 
+class Stacked(Sequence):
+    """Several sequences (the rows or vectors of each segment) read as one, one after the other."""
+
+    def __init__(self, parts: list):
+        self.parts = parts
+        self.offsets = np.concatenate([[0], np.cumsum([len(part) for part in parts])]).astype(np.int64)
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    def locate(self, i: int) -> tuple[int, int]:
+        """(part, position in it) of item i."""
+        part = int(np.searchsorted(self.offsets, i, side="right")) - 1
+        return part, i - int(self.offsets[part])
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            if step == 1 and start < stop:
+                part, local = self.locate(start)
+                if stop <= self.offsets[part + 1]:  # within one part: one slice of it
+                    return list(self.parts[part][local:local + stop - start])
+            return [self[j] for j in range(start, stop, step)]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        part, local = self.locate(i)
+        return self.parts[part][local]
+
+    def __iter__(self) -> Iterator:
+        for part in self.parts:
+            yield from part
+
+
 class Passages(Sequence):
     """The passages of a build, in index order (a vector's position is its passage's)."""
 
@@ -122,17 +157,20 @@ class Header:
 
 
 class Documents(Mapping):
-    """Document id → the release as indexed, its text read when asked for (the last few kept);
-    `headers` holds every release without its text, in index order."""
+    """Document id → the release as indexed, its text read when asked for (the last few kept).
+    `headers` holds every release of the build's segments without its text, in position order,
+    deleted ones too (`alive` says which are not: None when all are); the mapping holds only the
+    live ones."""
 
     CACHED = 256
 
-    def __init__(self, rows: Rows, headers: list[Header]):
+    def __init__(self, rows: Sequence, headers: list[Header], alive: np.ndarray | None = None):
         if len(rows) != len(headers):
             raise ValueError(f"{len(headers)} en-têtes pour {len(rows)} documents")
         self._rows = rows
         self.headers = headers
-        self.position = {header.id: i for i, header in enumerate(headers)}
+        self.alive = alive
+        self.position = {header.id: i for i, header in enumerate(headers) if alive is None or alive[i]}
         self._read = lru_cache(maxsize=self.CACHED)(lambda i: Document(**self._rows[i]))
 
     def __getitem__(self, doc_id: str) -> Document:
@@ -145,14 +183,18 @@ class Documents(Mapping):
         return iter(self.position)
 
     def __len__(self) -> int:
-        return len(self.headers)
+        return len(self.position)
 
     def header(self, doc_id: str) -> Header:
         return self.headers[self.position[doc_id]]
 
+    def listed(self) -> Iterator[Header]:
+        """The live releases' headers, in position order."""
+        return (self.headers[i] for i in self.position.values())
+
     def all(self) -> Iterator[Document]:
-        """Every release with its text, read in one pass (what a build reuses)."""
-        return (Document(**row) for row in self._rows)
+        """Every live release with its text, read in one pass (what a build reuses)."""
+        return (Document(**row) for i, row in enumerate(self._rows) if self.alive is None or self.alive[i])
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,16 +236,3 @@ class Sentences:
 
     def terms(self, row: int) -> list[str]:
         return self.rows[row]["terms"]
-
-
-def sentence_order(sentences: list[dict], position: Mapping[str, int]) -> list[int]:
-    """The order Sentences stores rows in: by release position, then by start."""
-    return sorted(range(len(sentences)), key=lambda i: (position[sentences[i]["doc_id"]], sentences[i]["start"]))
-
-
-def sentence_bounds(sentences: list[dict], position: Mapping[str, int], count: int) -> np.ndarray:
-    """Release position → its first row, for rows in sentence_order (then the number of rows)."""
-    counts = np.zeros(count + 1, dtype=np.int64)
-    for row in sentences:
-        counts[position[row["doc_id"]] + 1] += 1
-    return np.cumsum(counts)

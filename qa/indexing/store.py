@@ -1,19 +1,18 @@
-"""The index on disk: FAISS vectors, passages, documents and a manifest, switched atomically.
+"""The index on disk: segments of releases, tombstones and a manifest, switched atomically.
 
     index/CURRENT                 names the live build
-    index/builds/<name>/          dense.faiss, vectors.npy, keys.jsonl (what each vector was computed
-                                  from), passages.jsonl, passage_documents.npy (each passage's release),
-                                  documents.jsonl, headers.jsonl (the releases without their texts),
-                                  terms.jsonl, analysis.jsonl, lexical/ (BM25 arrays), sentences.jsonl,
-                                  sentence_columns.npz and sentence_vectors.npy (every release's
-                                  sentences, their places, terms and vectors), manifest.json
+    index/builds/<name>/          manifest.json (the segments, in order, with the releases deleted
+                                  from each since it was written; every file's checksum),
+                                  stories.json, segments/<segment>/ (see qa.indexing.segment)
 
-Passages, releases and sentences are read on demand (qa.indexing.records: each JSON-lines file has
-the offsets of its lines beside it); vectors are memory-mapped; what opening reads whole is small:
-the releases' headers, the sentences' places, the BM25 arrays and the FAISS index.
-
-A build is written into a fresh folder, the manifest last, then CURRENT is replaced in one
-os.replace: a reader sees the old build or the new one, never half of one.
+A build writes only what changed: the releases it read or cut again go into one new segment,
+their previous places are marked deleted, and the segments it keeps are hard links to the
+previous build's files (nothing is copied). When segments pile up, a merge writes the live
+releases of the small ones as one (MERGE_FACTOR). A build is written into a fresh folder, the
+manifest last, then CURRENT is replaced in one os.replace: a reader sees the old build or the new
+one, never half of one. Passages, releases and sentences are read on demand (qa.indexing.records);
+vectors are memory-mapped; a question is scored by BM25 with the statistics of all live
+segments together (qa.indexing.postings).
 """
 from __future__ import annotations
 
@@ -21,56 +20,97 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
-from collections import Counter
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
 import numpy as np
-import orjson
 
-from ..reading.chunking import Passage
-from ..reading.documents import Document, Skipped
+from ..reading.documents import Skipped
 from .embedding import EncoderInfo
-from ..reading.lexical import LexicalIndex
-from .records import Documents, Header, Passages, Rows, Sentences, sentence_bounds, sentence_order, write_rows
+from .postings import Lexical
+from .records import Documents, Passages, Sentences, Stacked
+from .segment import SEGMENT_FILE, Bundle, Segment, write_segment
 from ..settings import thread_limit
 from ..errors import BuildRunningError, EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
 
-FORMAT_VERSION = 6
-# Exact search up to this many passages; above it an HNSW graph (see benchmarks/speed.py for the
-# latency and recall@10 against exact search that set it).
-EXACT_MAX = 200_000
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 512
-DATA_FILES = ("dense.faiss", "vectors.npy", "keys.jsonl", "passages.jsonl", "passages.offsets.npy",
-              "passage_documents.npy", "documents.jsonl", "documents.offsets.npy", "headers.jsonl", "terms.jsonl",
-              "sentences.jsonl", "sentences.offsets.npy", "sentence_columns.npz", "sentence_vectors.npy")
+FORMAT_VERSION = 7
 KEEP_BUILDS = 2
+# Tiered merges: segments are sorted into size classes (under SMALLEST_CLASS passages, then each
+# class MERGE_FACTOR times the one before); once the newest MERGE_FACTOR segments are of one
+# class, they are merged into one of the next. So an index holds about MERGE_FACTOR segments a
+# class (log N classes), and a passage is rewritten about once a class over its life.
+MERGE_FACTOR = 8
+SMALLEST_CLASS = 1_000
+
+
+class Dense:
+    """Nearest-neighbour search over the segments' FAISS indexes, as one index (positions segment
+    after segment): each segment is searched, the results merged by score."""
+
+    def __init__(self, parts: list[faiss.Index]):
+        self.parts = parts
+        self.offsets = np.concatenate([[0], np.cumsum([part.ntotal for part in parts])]).astype(np.int64)
+        self.ntotal = int(self.offsets[-1])
+        self.kinds = sorted({"HNSW" if hasattr(part, "hnsw") else "Flat" for part in parts})
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        found_scores, found_ids = [], []
+        for offset, part in zip(self.offsets, self.parts):
+            if part.ntotal == 0:
+                continue
+            scores, ids = part.search(queries, min(k, part.ntotal))
+            found_scores.append(scores)
+            found_ids.append(np.where(ids >= 0, ids + offset, -1))
+        if not found_scores:
+            return np.zeros((len(queries), 0), dtype=np.float32), np.zeros((len(queries), 0), dtype=np.int64)
+        scores, ids = np.concatenate(found_scores, axis=1), np.concatenate(found_ids, axis=1)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
 
 
 @dataclass(frozen=True, slots=True)
 class StoredIndex:
     path: Path
     manifest: dict
-    documents: Documents  # id → release (its text read on demand); `.headers` without texts
-    passages: Passages  # read on demand, in vector order
-    dense: faiss.Index
-    lexical: LexicalIndex
+    documents: Documents  # id → live release (its text read on demand); `.headers`: all, by position
+    passages: Passages  # by position (segment after segment), deleted ones included: see `live`
+    dense: Dense
+    lexical: Lexical
     sentences: Sentences
-    # Each passage's release position (in `documents` order): what a filter needs to decide
+    # Each passage's release position (in `documents.headers`): what a filter needs to decide
     # passages by their release with one numpy take, not a walk over every passage.
     document_of: np.ndarray = field(repr=False)
+    live: np.ndarray | None = field(repr=False)  # which positions hold a live passage (None: all)
+    segments: tuple = ()
     stories: dict = field(default_factory=dict)  # {"copies": {doc: [docs]}, "superseded": {old: new}}
 
     @property
     def encoder(self) -> EncoderInfo:
         return EncoderInfo(**self.manifest["encoder"])
+
+    @property
+    def passage_count(self) -> int:
+        return int(self.manifest["passage_count"])
+
+    def live_passages(self):
+        """The live passages, in position order."""
+        if self.live is None:
+            return iter(self.passages)
+        return (passage for passage, alive in zip(self.passages, self.live) if alive)
+
+    def located(self):
+        """Each live release: (its segment, its position there), in position order."""
+        for segment, deleted in zip(self.segments, self.manifest["segments"]):
+            gone = set(deleted["deleted"])
+            for position, header in enumerate(segment.headers):
+                if header.id not in gone:
+                    yield segment, position
 
 
 def _sha256(path: Path) -> str:
@@ -79,22 +119,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _write_jsonl(path: Path, rows) -> None:
-    """One JSON value a line, UTF-8 as is (orjson: several times faster than json on large builds)."""
-    with path.open("wb") as handle:
-        for row in rows:
-            handle.write(orjson.dumps(row) + b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _save_array(path: Path, array: np.ndarray) -> None:
-    with open(path, "wb") as handle:
-        np.save(handle, array, allow_pickle=False)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 def _fsync(path: Path) -> None:
@@ -158,7 +182,8 @@ def _check_files(build: Path, manifest: dict, full: bool) -> None:
         raise IndexCorruptError(build / "manifest.json", error) from None
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorruptError(build, f"format {manifest.get('format_version')} ≠ {FORMAT_VERSION}")
-    for name in sorted(set(DATA_FILES) | set(checksums)):
+    required = {f"segments/{entry['name']}/{SEGMENT_FILE}" for entry in manifest.get("segments", [])}
+    for name in sorted(required | set(checksums)):
         path = build / name
         if not path.is_file():
             raise IndexCorruptError(path, "fichier manquant (missing file)")
@@ -189,106 +214,77 @@ if thread_limit():
     faiss.omp_set_num_threads(thread_limit())
 
 
-def dense_index(vectors: np.ndarray, exact_max: int = EXACT_MAX) -> faiss.Index:
-    """Inner product over normalised vectors: exact (Flat) for a corpus up to exact_max passages,
-    an HNSW graph above."""
-    dim = vectors.shape[1]
-    if len(vectors) <= exact_max:
-        index = faiss.IndexFlatIP(dim)
-    else:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    if len(vectors):
-        index.add(vectors)
-    if hasattr(index, "hnsw"):
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    return index
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A segment of the previous build kept by the next one, with its releases deleted so far."""
+    path: Path
+    deleted: frozenset[str]
 
 
-def write_build(index_dir: Path, documents: list[Document], passages: list[Passage], vectors: np.ndarray,
-                encoder: EncoderInfo, chunking: dict, skipped: list[Skipped], seconds: float,
-                changes: dict | None = None, tokens: list[list[str]] | None = None,
-                analyses: list[dict] | None = None, keys: list[str] | None = None,
-                sentences: list[dict] | None = None, sentence_vectors: np.ndarray | None = None,
-                stories: dict | None = None, excluded: dict[str, list] | None = None,
-                stats: dict[str, list] | None = None, signatures: list[dict] | None = None) -> Path:
-    """Write a complete build beside the live one, then make it live. Returns the build folder.
+def write_build(index_dir: Path, segments: list[Kept | list[Bundle]], live: dict[str, dict], encoder: EncoderInfo,
+                chunking: dict, skipped: list[Skipped], seconds: float, changes: dict | None = None,
+                stories: dict | None = None, stats: dict[str, list] | None = None) -> Path:
+    """Write a build beside the live one, then make it live. Returns the build folder.
 
-    keys: for each passage, the digest of the text its vector was computed from (what the next
-    build compares to reuse the vector); excluded: doc id → the [start, end] of its sentences left
-    out as said elsewhere; stats: source → what the file system said of it (see trusted_digest)."""
+    segments: in order, a segment of the previous build (Kept: hard-linked, not copied) or the
+    releases of a new one; live: doc id → {"source", "sha256", "passages"} of every live release;
+    stats: source → what the file system said of it (see trusted_digest)."""
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     name = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     staging = builds / f".{name}.partial"
-    staging.mkdir()
-
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(passages), encoder.dim)
-    dense = dense_index(vectors)
-    faiss.write_index(dense, str(staging / "dense.faiss"))
-    _fsync(staging / "dense.faiss")
-    _save_array(staging / "vectors.npy", vectors)
-    _write_jsonl(staging / "keys.jsonl", keys if keys is not None else ["" for _ in passages])
-    position = {document.id: i for i, document in enumerate(documents)}
-    write_rows(staging / "passages.jsonl", (asdict(p) for p in passages))
-    _save_array(staging / "passage_documents.npy",
-                np.fromiter((position[p.doc_id] for p in passages), dtype=np.int32, count=len(passages)))
-    write_rows(staging / "documents.jsonl", (asdict(d) for d in documents))
-    _write_jsonl(staging / "headers.jsonl", (Header.of(d).to_row() for d in documents))
-    tokens = tokens if tokens is not None else [[] for _ in passages]
-    _write_jsonl(staging / "terms.jsonl", tokens)
-    LexicalIndex.from_tokens(tokens).save(staging / "lexical")
-    _write_jsonl(staging / "analysis.jsonl", analyses or [])
-    # Sentences by release, in text order: a release's rows are one range, its starts sorted.
-    sentences = sentences or []
-    order = sentence_order(sentences, position)
-    sentences = [sentences[i] for i in order]
-    write_rows(staging / "sentences.jsonl", sentences)
-    with open(staging / "sentence_columns.npz", "wb") as handle:
-        np.savez(handle, start=np.fromiter((row["start"] for row in sentences), dtype=np.int64, count=len(sentences)),
-                 end=np.fromiter((row["end"] for row in sentences), dtype=np.int64, count=len(sentences)),
-                 bounds=sentence_bounds(sentences, position, len(documents)))
-        handle.flush()
-        os.fsync(handle.fileno())
-    sentence_vectors = (np.empty((0, encoder.dim), dtype=np.float32) if sentence_vectors is None
-                        else np.ascontiguousarray(sentence_vectors, dtype=np.float32))
-    in_order = all(i == j for i, j in enumerate(order))  # as builds make them: no copy of the vectors
-    _save_array(staging / "sentence_vectors.npy", sentence_vectors if in_order else sentence_vectors[order])
-
-    _write_jsonl(staging / "signatures.jsonl", signatures or [])
-    _write_jsonl(staging / "excluded.jsonl", ({"doc_id": doc_id, "spans": spans}
-                                              for doc_id, spans in sorted((excluded or {}).items())))
+    (staging / "segments").mkdir(parents=True)
+    listed, checksums, file_stats = [], {}, {}
+    for number, segment in enumerate(segments):
+        if isinstance(segment, Kept):
+            folder = staging / "segments" / segment.path.name
+            shutil.copytree(segment.path, folder, copy_function=os.link)
+            record = json.loads((folder / SEGMENT_FILE).read_text(encoding="utf-8"))
+            deleted = sorted(segment.deleted)
+        else:
+            record = write_segment(staging / "segments" / f"{name}-{number:03d}", segment, encoder.dim)
+            deleted = []
+        listed.append({"name": record["name"], "deleted": deleted, "documents": record["documents"],
+                       "passages": record["passages"], "faiss": record["faiss"]})
+        for file, checksum in record["checksums"].items():
+            checksums[f"segments/{record['name']}/{file}"] = checksum
+            file_stats[f"segments/{record['name']}/{file}"] = record["stats"][file]
+        checksums[f"segments/{record['name']}/{SEGMENT_FILE}"] = _sha256(staging / "segments" / record["name"]
+                                                                         / SEGMENT_FILE)
 
     # Syndicated copies and superseded versions (qa.answering.timeline), computed from the corpus.
     (staging / "stories.json").write_text(json.dumps(stories or {}, ensure_ascii=False), encoding="utf-8")
     _fsync(staging / "stories.json")
+    checksums["stories.json"] = _sha256(staging / "stories.json")
+    for path in [staging / "stories.json"] + [staging / "segments" / s["name"] / SEGMENT_FILE for s in listed]:
+        file_stats[path.relative_to(staging).as_posix()] = _stat(path)
 
-    counts = Counter(passage.doc_id for passage in passages)
     stats = stats or {}
+    kinds = sorted({s["faiss"] for s in listed if s["passages"]}) or ["Flat"]
     manifest = {
         "format_version": FORMAT_VERSION,
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(seconds, 3),
         "encoder": encoder.to_dict(),
         "chunking": chunking,
-        "faiss": {"type": "HNSW" if hasattr(dense, "hnsw") else "Flat", "metric": "inner_product",
-                  "ntotal": int(dense.ntotal)},
+        "faiss": {"type": "+".join(kinds), "metric": "inner_product",
+                  "ntotal": sum(s["passages"] for s in listed)},
         "versions": {"faiss": faiss.__version__, "numpy": np.__version__},
-        "passage_count": len(passages),
-        "documents": {d.id: {"source": d.source, "sha256": d.sha256, "passages": counts.get(d.id, 0),
-                             **({"stat": stats[d.source]} if d.source in stats else {})} for d in documents},
+        "passage_count": sum(entry["passages"] for entry in live.values()),
+        "segments": listed,
+        "documents": {doc_id: {**entry, **({"stat": stats[entry["source"]]} if entry["source"] in stats else {})}
+                      for doc_id, entry in live.items()},
         "skipped": {s.source: {"reason": s.reason, "sha256": s.sha256,
                                **({"stat": stats[s.source]} if s.source in stats else {})} for s in skipped},
         "changes": changes or {},
-        "checksums": {path.relative_to(staging).as_posix(): _sha256(path)
-                      for path in sorted(staging.rglob("*")) if path.is_file()},
+        "checksums": checksums,
         # Size and modification time of each file as written: opening trusts a file still so.
-        "stats": {path.relative_to(staging).as_posix(): _stat(path)
-                  for path in sorted(staging.rglob("*")) if path.is_file()},
+        "stats": file_stats,
     }
     manifest_path = staging / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     _fsync(manifest_path)
+    _fsync(staging / "segments")
 
     final = builds / name
     os.rename(staging, final)
@@ -301,6 +297,22 @@ def write_build(index_dir: Path, documents: list[Document], passages: list[Passa
     return final
 
 
+def size_class(passages: int) -> int:
+    return 0 if passages < SMALLEST_CLASS else 1 + int(math.log(passages / SMALLEST_CLASS, MERGE_FACTOR))
+
+
+def merge_plan(sizes: list[int]) -> int:
+    """How many of the newest segments to merge into one, given each segment's live passages,
+    oldest first: the newest run of segments of one size class once it counts MERGE_FACTOR, else 0."""
+    if not sizes:
+        return 0
+    newest = size_class(sizes[-1])
+    run = 1
+    while run < len(sizes) and size_class(sizes[-run - 1]) == newest:
+        run += 1
+    return run if run >= MERGE_FACTOR else 0
+
+
 def _remove_old_builds(builds: Path, keep: str) -> None:
     """Keep the live build and the one before it (a reader may still be opening it)."""
     finished = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -309,11 +321,6 @@ def _remove_old_builds(builds: Path, keep: str) -> None:
     for partial in builds.glob(".*.partial"):
         if partial.name != f".{keep}.partial":
             shutil.rmtree(partial, ignore_errors=True)
-
-
-def _read_jsonl(path: Path) -> list:
-    with path.open("rb") as handle:
-        return [orjson.loads(line) for line in handle if line.strip()]
 
 
 def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
@@ -330,43 +337,37 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
     if encoder is not None and not built_with.compatible(encoder):
         raise EncoderMismatchError(index_dir, built_with.label(), encoder.label())
     try:
-        dense = faiss.read_index(str(build / "dense.faiss"))
-        if hasattr(dense, "hnsw"):
-            dense.hnsw.efSearch = HNSW_EF_SEARCH
-        passages = Passages(Rows(build / "passages.jsonl"))
-        document_of = np.load(build / "passage_documents.npy", allow_pickle=False)
-        documents = Documents(Rows(build / "documents.jsonl"),
-                              [Header(**row | {"notices": tuple(row["notices"])})
-                               for row in _read_jsonl(build / "headers.jsonl")])
-        lexical = LexicalIndex.load(build / "lexical")
-        sentences = _load_sentences(build, documents, built_with.dim)
+        segments = [Segment(build / "segments" / entry["name"], built_with.dim) for entry in manifest["segments"]]
+        found = json.loads((build / "stories.json").read_text(encoding="utf-8"))
     except (RuntimeError, ValueError, TypeError, KeyError, OSError) as error:
         raise IndexCorruptError(build, error) from None
-    if dense.ntotal != len(passages) or dense.d != built_with.dim:
-        raise IndexCorruptError(build, f"{dense.ntotal} vecteurs pour {len(passages)} passages")
-    if lexical.size != len(passages):
-        raise IndexCorruptError(build / "lexical", f"{lexical.size} passages au lieu de {len(passages)}")
-    if document_of.shape != (len(passages),) or (len(passages) and not 0 <= document_of.min() <= document_of.max()
-                                                  < len(documents)):
-        raise IndexCorruptError(build / "passage_documents.npy", f"forme {document_of.shape}")
-    try:
-        found = json.loads((build / "stories.json").read_text(encoding="utf-8")) \
-            if (build / "stories.json").is_file() else {}
-    except ValueError as error:
-        raise IndexCorruptError(build / "stories.json", error) from None
-    return StoredIndex(build, manifest, documents, passages, dense, lexical, sentences, document_of, found)
-
-
-def _load_sentences(build: Path, documents: Documents, dim: int) -> Sentences:
-    """The sentence store of a build: columns in memory, vectors mapped, terms read on demand."""
-    rows = Rows(build / "sentences.jsonl")
-    vectors = np.load(build / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
-    with np.load(build / "sentence_columns.npz", allow_pickle=False) as columns:
-        start, end, bounds = columns["start"], columns["end"], columns["bounds"]
-    if vectors.shape != (len(rows), dim) or start.shape != (len(rows),) or end.shape != (len(rows),) \
-            or bounds.shape != (len(documents) + 1,) or (len(bounds) and int(bounds[-1]) != len(rows)):
-        raise ValueError(f"sentence_vectors.npy : forme {vectors.shape} pour {len(rows)} phrases")
-    return Sentences(rows, vectors, start, end, bounds, documents.position)
+    headers = [header for segment in segments for header in segment.headers]
+    gone = [set(entry["deleted"]) for entry in manifest["segments"]]
+    alive = np.fromiter((header.id not in deleted for segment, deleted in zip(segments, gone)
+                         for header in segment.headers), dtype=bool, count=len(headers))
+    document_offsets = np.cumsum([0] + [len(segment.headers) for segment in segments])
+    document_of = np.concatenate([segment.passage_documents + offset for segment, offset
+                                  in zip(segments, document_offsets)] or [np.empty(0, dtype=np.int32)])
+    documents = Documents(Stacked([segment.documents for segment in segments]), headers,
+                          None if alive.all() else alive)
+    live = None if alive.all() else alive[document_of]
+    if len(documents) != len(manifest["documents"]):
+        raise IndexCorruptError(build / "manifest.json", f"{len(documents)} communiqués au lieu de "
+                                                         f"{len(manifest['documents'])}")
+    passage_offsets = np.cumsum([0] + [len(segment.passages) for segment in segments])
+    lexical = Lexical([segment.postings for segment in segments],
+                      [None if live is None else live[a:b] for a, b in zip(passage_offsets[:-1], passage_offsets[1:])])
+    sentence_offsets = np.cumsum([0] + [len(segment.sentences) for segment in segments])
+    bounds = np.concatenate([segment.bounds[:-1] + offset for segment, offset in zip(segments, sentence_offsets)]
+                            + [np.asarray([sentence_offsets[-1]], dtype=np.int64)])
+    sentences = Sentences(Stacked([segment.sentences for segment in segments]),
+                          Stacked([segment.sentence_vectors for segment in segments]),
+                          np.concatenate([segment.start for segment in segments] or [np.empty(0, dtype=np.int64)]),
+                          np.concatenate([segment.end for segment in segments] or [np.empty(0, dtype=np.int64)]),
+                          bounds, documents.position)
+    return StoredIndex(build, manifest, documents, Passages(Stacked([segment.passages for segment in segments])),
+                       Dense([segment.dense for segment in segments]), lexical, sentences, document_of, live,
+                       tuple(segments), found)
 
 
 def load_sentence_entities(index: StoredIndex) -> dict[str, list]:
@@ -379,41 +380,23 @@ def load_sentence_vectors(index: StoredIndex) -> dict[str, np.ndarray]:
     return {row["key"]: vector for row, vector in zip(index.sentences.rows, index.sentences.vectors)}
 
 
-def load_analyses(index: StoredIndex) -> dict[str, dict]:
-    """Each document's sentence analysis in a build, by content hash (rows as written)."""
-    path = index.path / "analysis.jsonl"
-    return {row["sha256"]: row for row in _read_jsonl(path)} if path.is_file() else {}
-
-
-def load_excluded(index: StoredIndex) -> dict[str, list[list[int]]] | None:
-    """Doc id → the [start, end] of its sentences left out as said elsewhere; None for a build made
-    before they were recorded."""
-    path = index.path / "excluded.jsonl"
-    return {row["doc_id"]: row["spans"] for row in _read_jsonl(path)} if path.is_file() else None
-
-
-def load_signatures(index: StoredIndex) -> dict[str, dict]:
-    """What finding stories read of each release of a build, by content hash (rows as written)."""
-    path = index.path / "signatures.jsonl"
-    return {row["sha256"]: row for row in _read_jsonl(path)} if path.is_file() else {}
-
-
 def load_terms(index: StoredIndex) -> list[list[str]]:
-    """The French terms of each passage of a build (to reuse them in the next build)."""
-    return _read_jsonl(index.path / "terms.jsonl")
+    """The French terms of each live passage of a build, in position order."""
+    return _live(index, [segment.terms for segment in index.segments])
 
 
 def load_keys(index: StoredIndex) -> list[str]:
-    """For each passage of a build, the digest of the text its vector was computed from."""
-    return _read_jsonl(index.path / "keys.jsonl")
+    """For each live passage of a build, the digest of the text its vector was computed from."""
+    return _live(index, [segment.keys for segment in index.segments])
 
 
 def load_vectors(index: StoredIndex) -> np.ndarray:
-    """The passage vectors of a build, in passage order (to reuse them in the next build)."""
-    try:
-        vectors = np.load(index.path / "vectors.npy", allow_pickle=False, mmap_mode="r")
-    except (OSError, ValueError) as error:
-        raise IndexCorruptError(index.path / "vectors.npy", error) from None
-    if vectors.shape != (len(index.passages), index.encoder.dim):
-        raise IndexCorruptError(index.path / "vectors.npy", f"forme {vectors.shape}")
-    return vectors
+    """The vectors of the live passages of a build, in position order."""
+    vectors = np.concatenate([np.asarray(segment.vectors) for segment in index.segments]
+                             or [np.empty((0, index.encoder.dim), dtype=np.float32)])
+    return vectors if index.live is None else vectors[index.live]
+
+
+def _live(index: StoredIndex, parts: list) -> list:
+    rows = [row for part in parts for row in part]
+    return rows if index.live is None else [row for row, alive in zip(rows, index.live) if alive]

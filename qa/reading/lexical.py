@@ -7,14 +7,9 @@ telephone numbers (« +223 92 40 49 21 ») as single terms.
 """
 from __future__ import annotations
 
-import json
-import math
 import re
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
-
-import numpy as np
 
 import Stemmer
 
@@ -87,69 +82,3 @@ def terms(text: str) -> list[str]:
             if term is not None:
                 out.append(term)
     return out
-
-
-class LexicalIndex:
-    """BM25 (bm25s, vectorised) over the French terms of every passage, and the inverse document
-    frequency of each term (rare terms weigh more when a sentence is matched to a question).
-    Saved with the build as plain arrays and JSON, so opening an index does not re-read its text."""
-
-    def __init__(self, bm25, document_frequency: dict[str, int], size: int):
-        self._bm25 = bm25
-        self._df = document_frequency
-        self.size = size
-        self._default = math.log(1 + size)
-        self._vocabulary: list[str] | None = None
-
-    @classmethod
-    def from_tokens(cls, tokens: list[list[str]]) -> "LexicalIndex":
-        import bm25s
-        bm25 = bm25s.BM25()
-        if tokens:
-            bm25.index(tokens, show_progress=False)
-        df: dict[str, int] = {}
-        for passage_terms in tokens:
-            for term in set(passage_terms):
-                df[term] = df.get(term, 0) + 1
-        return cls(bm25, df, len(tokens))
-
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        if self.size:
-            self._bm25.save(str(folder), show_progress=False)
-        (folder / "df.json").write_text(json.dumps({"size": self.size, "df": self._df}, ensure_ascii=False),
-                                        encoding="utf-8")
-
-    @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex":
-        import bm25s
-        data = json.loads((folder / "df.json").read_text(encoding="utf-8"))
-        # Memory-mapped: a question reads the columns of its terms only.
-        bm25 = bm25s.BM25.load(str(folder), show_progress=False, mmap=True) if data["size"] else bm25s.BM25()
-        return cls(bm25, data["df"], data["size"])
-
-    def expand(self, question_terms: list[str], limit: int = 2) -> list[str]:
-        """The question's terms, each term the index does not know (a typo: « Tomboctou »,
-        « réintegration ») followed by the indexed terms spelt nearly like it."""
-        unknown = [t for t in dict.fromkeys(question_terms)
-                   if t not in self._df and len(t) >= FUZZY_MIN_LENGTH and not t[0].isdigit()]
-        if not unknown or not self._df:
-            return question_terms
-        from rapidfuzz import fuzz, process
-        if self._vocabulary is None:
-            self._vocabulary = [t for t in self._df if len(t) >= FUZZY_MIN_LENGTH - 1 and not t[0].isdigit()]
-        near = [match for term in unknown for match, _, _ in
-                process.extract(term, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_SIMILARITY, limit=limit)]
-        return question_terms + near
-
-    def weight(self, term: str) -> float:
-        """Inverse document frequency of a term (unknown terms weigh as the rarest)."""
-        df = self._df.get(term)
-        return math.log(1 + self.size / df) if df else self._default
-
-    def scores(self, question_terms: list[str]) -> np.ndarray:
-        """BM25 score of every passage for the question's terms (unknown terms score nothing)."""
-        known = [term for term in question_terms if term in self._df] if self.size else []
-        if not known:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)

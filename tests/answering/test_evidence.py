@@ -10,7 +10,8 @@ from qa.answering.evidence import (CONFIDENCE_FEATURES, FEATURES, EvidenceModel,
                                    gather, matrix)
 from qa.answering.questions import answer_type, holds
 from qa.answering.search import Filter
-from qa.reading.lexical import LexicalIndex, terms
+from qa.indexing.postings import Lexical, Postings
+from qa.reading.lexical import terms
 
 
 @pytest.mark.parametrize("question,kind", [
@@ -107,8 +108,8 @@ def test_confidence_reads_the_margin_over_the_best_other_passage():
 
 
 def test_a_typo_still_finds_the_indexed_spelling():
-    lexical = LexicalIndex.from_tokens([terms("Les migrants de Tombouctou ont achevé leur réintégration."),
-                                        terms("Une autre phrase sur Gao.")])
+    lexical = Lexical([Postings.of([terms("Les migrants de Tombouctou ont achevé leur réintégration."),
+                                    terms("Une autre phrase sur Gao.")])], [None])
     expanded = lexical.expand(terms("Combien à Tomboctou ?"))
     assert terms("Tombouctou")[0] in expanded
     assert lexical.expand(terms("Combien à Gao ?")) == terms("Combien à Gao ?")  # known terms stay as they are

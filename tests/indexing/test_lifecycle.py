@@ -55,14 +55,14 @@ def test_add_change_delete_cycle(corpus_settings, e5):
     assert changed.updated == [SEGOU] and changed.added == [] and changed.removed == []
     assert 0 < changed.embedded < changed.passage_count
     assistant = Assistant.open(settings=corpus_settings, encoder=e5)
-    assert not any("MAIGA" in p.text for p in assistant.index.passages)  # no stale passage
+    assert not any("MAIGA" in p.text for p in assistant.index.live_passages())  # no stale passage
     assert "Jean DUPONT" in assistant.ask("Qui a présidé la cérémonie à Ségou ?").sentence.text
 
     (corpus_settings.corpus / "kayes.txt").unlink()
     removed = build_index(corpus_settings, e5)
     assert removed.removed == ["kayes.txt"] and removed.embedded == 0
     assistant = Assistant.open(settings=corpus_settings, encoder=e5)
-    assert not any(p.doc_id == "kayes.txt" for p in assistant.index.passages)
+    assert not any(p.doc_id == "kayes.txt" for p in assistant.index.live_passages())
     assert is_up_to_date(corpus_settings, e5.info)
 
 
@@ -72,7 +72,7 @@ def test_chunking_change_reembeds_everything(corpus_settings, e5):
     assert not is_up_to_date(smaller, e5.info)
     report = build_index(smaller, e5)
     assert report.reused < report.passage_count and report.embedded > 0
-    assert all(len(p.text) <= 500 for p in Assistant.open(settings=smaller, encoder=e5).index.passages)
+    assert all(len(p.text) <= 500 for p in Assistant.open(settings=smaller, encoder=e5).index.live_passages())
 
 
 def test_old_builds_are_pruned(corpus_settings, e5):
@@ -100,7 +100,7 @@ def test_sigkill_during_a_build_leaves_the_previous_index(corpus_settings, e5):
     after = Assistant.open(settings=corpus_settings, encoder=e5)
     assert after.ask("Qui a présidé la cérémonie à Ségou ?").to_dict() | {"timings": None} == \
         before.to_dict() | {"timings": None}
-    assert not any(p.doc_id.startswith("extra-") for p in after.index.passages)
+    assert not any(p.doc_id.startswith("extra-") for p in after.index.live_passages())
     # The next build completes and clears whatever the killed one left.
     for extra in corpus_settings.corpus.glob("extra-*.txt"):
         extra.unlink()
@@ -120,7 +120,7 @@ def test_a_crash_while_writing_leaves_the_previous_index(corpus_settings, e5, mo
         build_index(corpus_settings, e5)
     monkeypatch.undo()
     assert store.current_build(corpus_settings.index) == live
-    assert not any(p.doc_id == "kayes.txt" for p in Assistant.open(settings=corpus_settings, encoder=e5).index.passages)
+    assert not any(p.doc_id == "kayes.txt" for p in Assistant.open(settings=corpus_settings, encoder=e5).index.live_passages())
 
 
 def test_a_second_build_is_refused_while_one_runs(corpus_settings, e5):

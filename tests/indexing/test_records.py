@@ -29,7 +29,8 @@ def test_rows_read_any_line_by_its_offset(tmp_path):
 
 def test_an_index_opens_with_what_a_question_reads(seed_index, seed_settings):
     index = store.load(seed_settings.index)
-    on_disk = [orjson.loads(line) for line in (index.path / "passages.jsonl").read_bytes().splitlines()]
+    on_disk = [orjson.loads(line) for segment in index.segments
+               for line in (segment.path / "passages.jsonl").read_bytes().splitlines()]
     assert [p.text for p in index.passages] == [row["text"] for row in on_disk]
     assert index.passages[3].text == on_disk[3]["text"]
     # Every passage's release position, and each release's header, without its text.
@@ -68,7 +69,7 @@ def test_a_passage_holds_the_sentences_inside_it(seed_index, seed_settings):
 def test_damaged_offsets_are_refused_with_the_file_named(seed_index, seed_settings, tmp_path, damage):
     copy = tmp_path / "index"
     shutil.copytree(seed_settings.index, copy)
-    build = store.current_build(copy)
+    build = next((store.current_build(copy) / "segments").iterdir())
     offsets = build / "passages.offsets.npy"
     if damage == "truncated offsets":
         np.save(offsets, np.load(offsets)[:-3])

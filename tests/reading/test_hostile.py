@@ -137,7 +137,7 @@ def test_each_hostile_entry_is_named_in_the_report_with_its_reason(hostile_repor
 
 def test_nothing_from_outside_the_folder_is_served(hostile_report, hostile, e5):
     assistant = Assistant.open(settings=hostile, encoder=e5)
-    assert not any("Tamanrasset" in p.text or "root:" in p.text for p in assistant.index.passages)
+    assert not any("Tamanrasset" in p.text or "root:" in p.text for p in assistant.index.live_passages())
     answer = assistant.ask("Quel est le code Tamanrasset de la phrase confidentielle ?", k=5)
     assert all(c.source in {d.source for d in hostile_report.documents} for c in answer.citations)
     assert assistant.ask("Combien de puits ont été creusés à Kayes ?").citations[0].source.endswith("kayes.txt")
