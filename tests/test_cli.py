@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -95,11 +96,15 @@ def test_missing_index_names_the_path_and_the_fix(tmp_path):
     assert "Traceback" not in run.stderr
 
 
+def first_segment(index: Path) -> Path:
+    """The folder of the live build's first segment (where its passages, vectors and terms are)."""
+    return sorted((index / "builds" / (index / "CURRENT").read_text().strip() / "segments").iterdir())[0]
+
+
 def test_corrupt_index_names_the_file_and_the_rebuild(seed_index, seed_settings, tmp_path):
     index = tmp_path / "index"
     shutil.copytree(seed_settings.index, index)
-    build = (index / "builds" / (index / "CURRENT").read_text().strip())
-    vectors = build / "dense.faiss"
+    vectors = first_segment(index) / "dense.faiss"
     vectors.write_bytes(vectors.read_bytes()[:100])
     run = qa("ask", "Qui a présidé la cérémonie ?", "--index", str(index))
     assert run.returncode == 1
@@ -202,8 +207,7 @@ def test_a_corrupt_current_is_named_and_plain_index_repairs_it(seed_index, seed_
 
 def test_a_corrupt_build_is_not_up_to_date_and_plain_index_repairs_it(seed_index, seed_settings, tmp_path):
     index = seed_copy(seed_settings, tmp_path)
-    build = index / "builds" / live(index).strip()
-    terms = build / "terms.jsonl"
+    terms = first_segment(index) / "terms.jsonl"
     terms.write_bytes(terms.read_bytes()[::-1])  # same size, other bytes
     repair = qa("index", "--corpus", str(seed_settings.corpus), "--index", str(index))
     assert repair.returncode == 0, repair.stderr
@@ -239,7 +243,7 @@ def test_a_read_only_index_folder_is_a_sentence_and_keeps_serving(seed_index, se
 def test_opening_checks_sizes_and_verify_reads_every_file(seed_index, seed_settings, tmp_path, e5):
     index = seed_copy(seed_settings, tmp_path)
     assert qa("verify", "--index", str(index)).stdout.startswith("Index intact : ")
-    terms = index / "builds" / live(index).strip() / "terms.jsonl"
+    terms = first_segment(index) / "terms.jsonl"
     stat = terms.stat()
     terms.write_bytes(terms.read_bytes()[::-1])  # same size, other bytes, and the same times
     os.utime(terms, ns=(stat.st_atime_ns, stat.st_mtime_ns))

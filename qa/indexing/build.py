@@ -343,7 +343,9 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
             for segment, entry in zip(previous.segments, previous.manifest["segments"]):
                 deleted = set(entry["deleted"]) | {h.id for h in segment.headers if h.id not in kept_ids}
                 if len(deleted) < len(segment.headers):
-                    segments.append((segment, store.Kept(segment.path, frozenset(deleted))))
+                    # Linked from the live build's folder (an opened segment may be an earlier build's).
+                    linked = previous.path / "segments" / entry["name"]
+                    segments.append((segment, store.Kept(linked, frozenset(deleted))))
         segments = _merged(segments, bundles)
 
         previous_documents = {d.source: d.sha256 for d in (previous.documents.listed() if previous else [])}

@@ -72,9 +72,9 @@ class Rows(Sequence):
         return orjson.loads(self._data[int(self._offsets[i]):int(self._offsets[i + 1])])
 
     def __iter__(self) -> Iterator:
-        with self.path.open("rb") as handle:
-            for line in handle:
-                yield orjson.loads(line)
+        # From the mapped file, not its path: a build removed since it was opened still reads.
+        for start, end in zip(self._offsets[:-1].tolist(), self._offsets[1:].tolist()):
+            yield orjson.loads(self._data[start:end])
 
 
 class Stacked(Sequence):

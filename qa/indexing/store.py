@@ -24,6 +24,8 @@ import math
 import os
 import re
 import shutil
+import threading
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -337,7 +339,7 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
     if encoder is not None and not built_with.compatible(encoder):
         raise EncoderMismatchError(index_dir, built_with.label(), encoder.label())
     try:
-        segments = [Segment(build / "segments" / entry["name"], built_with.dim) for entry in manifest["segments"]]
+        segments = [_segment(build / "segments" / entry["name"], built_with.dim) for entry in manifest["segments"]]
         found = json.loads((build / "stories.json").read_text(encoding="utf-8"))
     except (RuntimeError, ValueError, TypeError, KeyError, OSError) as error:
         raise IndexCorruptError(build, error) from None
@@ -368,6 +370,23 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
     return StoredIndex(build, manifest, documents, Passages(Stacked([segment.passages for segment in segments])),
                        Dense([segment.dense for segment in segments]), lexical, sentences, document_of, live,
                        tuple(segments), found)
+
+
+# Segments opened by this process, by the identity of their files: a build keeps most segments of
+# the one before as hard links, so opening it (a reader picking up a new build) opens only its new
+# segments. Weak: a segment no open index uses is closed.
+_OPENED: "weakref.WeakValueDictionary[tuple, Segment]" = weakref.WeakValueDictionary()
+_OPENING = threading.Lock()
+
+
+def _segment(folder: Path, dim: int) -> Segment:
+    info = (folder / SEGMENT_FILE).stat()
+    key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, dim)
+    with _OPENING:
+        found = _OPENED.get(key)
+        if found is None:
+            found = _OPENED[key] = Segment(folder, dim)
+        return found
 
 
 def load_sentence_entities(index: StoredIndex) -> dict[str, list]:

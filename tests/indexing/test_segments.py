@@ -55,9 +55,12 @@ def test_adding_and_deleting_a_release_touch_only_its_segment(tmp_path, e5):
     assert report.added == ["kayes.txt"] and report.embedded == 1
     added = store.load(settings.index)
     assert [s["documents"] for s in added.manifest["segments"]] == [3, 1]
-    # The seeds' segment is the previous build's files, linked, not written again.
-    old, kept = first.segments[0].path, added.segments[0].path
-    assert old.name == kept.name and os.stat(old / "passages.jsonl").st_ino == os.stat(kept / "passages.jsonl").st_ino
+    # The seeds' segment is the previous build's files, linked, not written again, and a process
+    # that had it open opens only the new segment.
+    name = first.segments[0].name
+    old, kept = first.path / "segments" / name, added.path / "segments" / name
+    assert os.stat(old / "passages.jsonl").st_ino == os.stat(kept / "passages.jsonl").st_ino
+    assert added.segments[0] is first.segments[0]
     answer = Assistant.open(settings=settings, encoder=e5).ask("Combien de jardins maraîchers à Kayes ?")
     assert answer.citations[0].source == "kayes.txt" and "Quarante" in answer.sentence.text
 
