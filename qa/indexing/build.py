@@ -154,6 +154,9 @@ def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.S
                 == store.FORMAT_VERSION:
             notes.append("l'index précédent est illisible ou endommagé : il est reconstruit entièrement "
                          "(the previous index was damaged: rebuilt from the corpus)")
+        elif (manifest or {}).get("format_version") in (5, 6):
+            notes.append("l'index précédent vient d'une version antérieure : les communiqués sont relus, "
+                         "leurs vecteurs repris (an index from an earlier version: read again, its vectors kept)")
         elif not isinstance(error, IndexMissingError):
             notes.append("l'index précédent (autre format, autre encodeur ou fichier endommagé) n'est pas "
                          "réutilisé : tout est recalculé")
@@ -334,7 +337,10 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         elif previous is not None:
             old = _Reusable.of_index(previous, terms=same_pipeline)
         else:
-            old = _Reusable()
+            # A build of a version before segments: read again, but its vectors are kept.
+            vectors, sentence_vectors = ({}, {}) if rebuild else store.unsegmented_vectors(settings.index,
+                                                                                            encoder.info)
+            old = _Reusable(vectors=vectors, sentence_vectors=sentence_vectors)
         bundles, embedded = _bundles(fresh, cut, old, signatures, encoder, progress)
 
         kept_ids = set(cut.kept)

@@ -389,6 +389,32 @@ def _segment(folder: Path, dim: int) -> Segment:
         return found
 
 
+def unsegmented_vectors(index_dir: Path, encoder: EncoderInfo) -> tuple[dict, dict]:
+    """The passage and sentence vectors, by the digest of their text, of a live build made before
+    segments (formats 5 and 6, one folder of files) with a compatible encoder: what an upgrade
+    reuses instead of embedding the whole corpus again. Empty when there is no such build."""
+    try:
+        build = current_build(index_dir)
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format_version") not in (5, 6) or not EncoderInfo(**manifest["encoder"]).compatible(encoder):
+            return {}, {}
+        _check_files(build, manifest | {"format_version": FORMAT_VERSION}, full=False)
+        passages = _old_pairs(build / "keys.jsonl", build / "vectors.npy", lambda row: row)
+        sentences = _old_pairs(build / "sentences.jsonl", build / "sentence_vectors.npy", lambda row: row["key"])
+    except (OSError, ValueError, TypeError, KeyError, QAError):
+        return {}, {}
+    return passages, sentences
+
+
+def _old_pairs(rows: Path, vectors: Path, key) -> dict:
+    found = np.load(vectors, allow_pickle=False, mmap_mode="r")
+    with rows.open("rb") as handle:
+        keys = [key(json.loads(line)) for line in handle if line.strip()]
+    if len(keys) != len(found):
+        raise ValueError(f"{vectors.name} : {len(found)} vecteurs pour {len(keys)} lignes")
+    return dict(zip(keys, found))
+
+
 def load_sentence_entities(index: StoredIndex) -> dict[str, list]:
     """Sentence entities of a build by the digest of their text (to reuse them in the next build)."""
     return {row["key"]: row["entities"] for row in index.sentences.rows if "entities" in row}

@@ -2,6 +2,7 @@
 statistics of all live segments together, and merges fold small segments into one."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -104,3 +105,31 @@ def test_merges_fold_segments_into_one_and_change_nothing_else(tmp_path, monkeyp
         counts.append(len(store.load(settings.index).manifest["segments"]))
         assert state(settings) == from_scratch(settings.corpus, tmp_path, str(number))
     assert counts == [2, 1, 2]  # the third segment of one size class merged the three
+
+
+def test_an_index_from_before_segments_is_read_again_with_its_vectors_kept(tmp_path):
+    """An upgrade does not embed the corpus again: a build of formats 5 and 6 (one folder of files)
+    gives its passage and sentence vectors by the digest of their text."""
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    write(settings.corpus, "oim-gao.txt", "Kits à Gao\n" + GAO)
+    write(settings.corpus, "oim-kayes.txt", "Jardins à Kayes\n" + KAYES)
+    encoder = HashEncoder()
+    build_index(settings, encoder)
+    stored = [store.load(settings.index).segments[0].bundle(i) for i in range(2)]
+    # The same vectors, laid out as a build before segments wrote them.
+    shutil.rmtree(settings.index)
+    old = settings.index / "builds" / "20261201T000000000000Z"
+    old.mkdir(parents=True)
+    (old / "keys.jsonl").write_text("".join(json.dumps(k) + "\n" for b in stored for k in b.keys))
+    np.save(old / "vectors.npy", np.concatenate([b.vectors for b in stored]))
+    (old / "sentences.jsonl").write_text("".join(json.dumps(r) + "\n" for b in stored for r in b.sentences))
+    np.save(old / "sentence_vectors.npy", np.concatenate([b.sentence_vectors for b in stored]))
+    (old / "manifest.json").write_text(json.dumps({"format_version": 5, "encoder": encoder.info.to_dict(),
+                                                   "checksums": {}, "documents": {}}))
+    (settings.index / "CURRENT").write_text(old.name + "\n")
+    calls = []
+    counting = HashEncoder()
+    counting.encode_passages = lambda texts, progress=None: calls.append(len(texts)) or encoder.encode_passages(texts)
+    report = build_index(settings, counting)
+    assert report.embedded == 0 and calls == [] and "version antérieure" in report.notes[0]
+    assert state(settings)["releases"] == from_scratch(settings.corpus, tmp_path, "upgrade")["releases"]
