@@ -4,10 +4,8 @@ Each sentence gets features read from the index's sentence store (its vector, it
 its place in the release) and from the question (what it asks for): how close it is in meaning,
 how much of the question's weighted terms it holds (a rare term with a typo still counts, a
 little less), whether it holds the kind of element asked for (a number for « combien », a name
-for « qui », a person with the role that introduces them; « Oui »/« Non » for a yes-or-no
-question, « … est un … » for a definition) beyond what the question names, where it stands
-(headline, dateline, lede, a section heading, its rank in the release), and whether its release
-names the years and the places, organisations and people the question names. A logistic model, learned on the development sets by
+for « qui »…) beyond what the question names, and where it stands (headline, dateline, lede,
+body, contact footer). A logistic model, learned on the development sets by
 `benchmarks/train_evidence.py` and kept in `evidence_model.json`, turns them into the
 probability that the sentence holds the answer. Passages are ranked by their best sentence.
 """
@@ -27,7 +25,7 @@ import numpy as np
 from ..indexing.store import StoredIndex
 from ..reading.chunking import sentence_spans
 from ..reading.entities import entities
-from ..reading.lexical import FUZZY_MIN_LENGTH, FUZZY_SIMILARITY, fold, terms
+from ..reading.lexical import FUZZY_MIN_LENGTH, FUZZY_SIMILARITY, terms
 from .questions import answer_type, holds
 from .search import Hit
 
@@ -38,15 +36,13 @@ FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", 
             "new_in_context", "headline", "lede", "lede_typed", "dateline",
             "after_body", "length", "short",
             "window_coverage", "window_gain", "previous_dense", "window_typed", "document_coverage",
-            "document_missing", "year_missing", "unit_missing", "counted", "dateline_long", "name_missing",
-            "yes_no", "definition", "heading", "colon_end", "position", "person_role")
+            "document_missing", "year_missing", "unit_missing", "counted", "dateline_long")
 # What the confidence shown to a reader (and compared with the abstention threshold) reads: the
 # passage's best sentence probability, its margin over the best other passage, and that
 # sentence's features that say whether the question can be answered at all.
 CONFIDENCE_FEATURES = ("probability", "margin", "sentence_dense", "coverage", "context_coverage",
                        "passage_coverage", "passage_dense", "type_new", "type_missing", "untyped",
-                       "window_coverage", "document_coverage", "document_missing", "year_missing",
-                       "name_missing")
+                       "window_coverage", "document_coverage", "document_missing", "year_missing")
 # A question term missing from a sentence counts this much when the sentence spells it nearly alike.
 FUZZY_CREDIT = 0.8
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][\w'’.\- ]{1,40}?(?:\s*\([^)]{1,40}\))?\s*(?:,[^–—-]{0,40})?\s*[–—-]\s")
@@ -164,84 +160,6 @@ WINDOW = 2
 # A sentence that opens with the dateline and goes on this long is the lede, not just the dateline.
 DATELINE_BODY = 120
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-# A named thing counts as missing from a release that holds less than this share of its terms.
-NAME_HELD = 0.5
-# Terms this long or longer that begin alike are one name (« Burkinabè » and « Burkina »,
-# « Côte d'Ivoire » and « ivoiriens »).
-NAME_PREFIX = 5
-# A question in English names its places in English (« Chad »): its names are not looked for in
-# French releases.
-_ENGLISH = frozenset("the of did does do what which who whom how many much is was were are has have from "
-                     "with and to by".split())
-
-
-@lru_cache(maxsize=4096)  # a conversation, the training and the evaluation read a question more than once
-def question_names(question: str) -> tuple[tuple[str, ...], ...]:
-    """The terms of each place, organisation, person or programme a question names (spaCy's
-    entities); none for a question in English. An entity that opens the question loses its first
-    word and the lower-case words after it: the recogniser reads « Combien de temps Alpha » as one name."""
-    if len(_ENGLISH & set(re.findall(r"[a-z]+", question.lower()))) >= 2:
-        return ()
-    out = []
-    for _, text in entities([question])[0]:
-        if question.lstrip().startswith(text):
-            words = text.split()[1:]
-            while words and not words[0][:1].isupper():
-                words = words[1:]
-            text = " ".join(words)
-        found = tuple(dict.fromkeys(terms(text)))
-        if found and found not in out:
-            out.append(found)
-    return tuple(out)
-
-
-def _name_missing(names: tuple[tuple[str, ...], ...], present: set[str], near: dict[str, set[str]]) -> bool:
-    """Whether a release (its terms `present`) lacks one of the question's named things."""
-    def held(term: str) -> bool:
-        if term in present or near.get(term, set()) & present:
-            return True
-        return len(term) >= NAME_PREFIX and any(
-            len(other) >= NAME_PREFIX and (other.startswith(term) or term.startswith(other)) for other in present)
-    return any(sum(held(term) for term in name) < NAME_HELD * len(name) for name in names)
-
-
-# What a question asks without an interrogative word: yes or no (« Peut-on avoir deux passeports ? »,
-# « Les primes sont-elles prises en compte … ? »), answered by a sentence opening « Oui » or « Non »;
-# or a definition (« Qu'est-ce qu'un achat à distance ? »), answered by « … est un … », « … permet … ».
-_INTERROGATIVE = re.compile(r"\b(?:que|qu|quel|quelle|quels|quelles|quoi|comment|pourquoi|ou|quand|combien|qui|"
-                            r"what|how|why|where|when|who|which)\b")
-_INVERSION = re.compile(r"\b\w+-(?:t-)?(?:il|elle|ils|elles|on)\b|\bt-(?:il|elle|on)\b|\best-ce qu|^(?:is|are|can|does|do) ")
-_YES_NO = re.compile(r"^(?:oui|non|yes|no)\b")
-_DEFINITION_ASKED = re.compile(r"\bqu'est-ce qu(?:e |')(?:un|une|le|la|l'|les|des)\b|\bc'est quoi\b|"
-                               r"\bque (?:signifie|veut dire|designe)\b|\bwhat (?:is|are) an?\b|\bdefinition\b")
-_DEFINES = re.compile(r"\b(?:est|sont) (?:un|une|le|la|l|les|des|du|de|d|constitue\w*)\b|\b(?:consiste\w*|designe\w*|"
-                      r"correspond\w*|signifie|permet\w*|s'agit|represente\w*)\b")
-# The roles a person is introduced with in a release (« Sileymane Sow, chef du sous-bureau … »).
-_ROLE = re.compile(r"\b(?:chef|cheffe|directeur|directrice|responsable|porte-parole|coordinat\w+|representant\w*|"
-                   r"ministre|president\w*|secretaire|ambassad\w+|gouverneur|prefet|maire|administrat\w+|"
-                   r"conseill\w+|specialiste|charge\w* de|point focal|head|director|spokes\w+)\b")
-# A heading: a whole line this short that does not end a sentence (« Qui est concerné ? », « Procédure »).
-HEADING_MAX = 80
-
-
-def question_shape(question: str) -> tuple[bool, bool]:
-    """(asks yes or no, asks for a definition), from the folded question."""
-    folded = fold(question).replace("’", "'").strip()
-    definition = bool(_DEFINITION_ASKED.search(folded))
-    rest = folded.replace("est-ce qu", "")
-    yes_no = not definition and bool(_INVERSION.search(folded)) and not _INTERROGATIVE.search(
-        rest.rsplit(" : ", 1)[-1])
-    return yes_no, definition
-
-
-def _is_heading(document_text: str, start: int, end: int) -> bool:
-    """Whether a sentence is a whole line, short, that ends without a full stop (a section heading)."""
-    whole = (start == 0 or document_text[start - 1] == "\n") and (end == len(document_text)
-                                                                  or document_text[end] == "\n")
-    text = document_text[start:end].rstrip()
-    return whole and len(text) <= HEADING_MAX and not re.search(r"[.!;:»)\"”]$", text)
-
-
 def _missing_share(question: list[tuple[str, float]], total: float, present: set[str],
                    near: dict[str, set[str]]) -> float:
     """The weight share of the heaviest question term that `present` lacks (spelt nearly alike counts)."""
@@ -338,9 +256,7 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
     top_score = hits[0].score or 1.0
     windows = _Windows(index, hits, raw, question_vector)
     question_years = set(_YEAR.findall(question)) if years else set()
-    named_in_question = question_names(question)
-    yes_no, definition = question_shape(question)
-    documents: dict[str, tuple[float, ...]] = {}  # coverage, missing share, year missing, name missing
+    documents: dict[str, tuple[float, float, float]] = {}  # coverage, missing share, year missing
     for position, *_ in raw:
         document = index.documents[hits[position].passage.doc_id]
         if document.id not in documents:
@@ -349,7 +265,6 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             documents[document.id] = (_coverage(weighted, total, present, near),
                                       _missing_share(weighted, total, present, near),
                                       float(bool(question_years - named)))
-            documents[document.id] += (float(_name_missing(named_in_question, present, near)),)
 
     out = []
     for i, (position, start, end, _, names, _) in enumerate(raw):
@@ -365,8 +280,6 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
         after_body = 0 <= document.text.find("\n\n") < start
         window_terms, previous_dense = windows.before(i)
         dateline = _DATELINE.match(text)
-        folded = fold(text).replace("’", "'")
-        body_order = max(0, order - (1 if titled else 0))
         window = _coverage(weighted, total, window_terms | set(raw[i][3]) | headers[document.id], near)
         features = (
             float(dense[i]), float(dense[i] - best_dense),
@@ -378,11 +291,8 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             float(headline), float(lede), float(lede and kind is not None), float(bool(dateline)),
             float(after_body), math.log(1 + len(text)) / 6, float(len(text) < 50),
             window, window - contexts[i], previous_dense, float(held.new) * window,
-            *documents[document.id][:3], float(held.unit_missing), float(held.counted),
-            float(bool(dateline) and len(text) - dateline.end() > DATELINE_BODY), documents[document.id][3],
-            float(yes_no and bool(_YES_NO.match(folded))), float(definition and bool(_DEFINES.search(folded[:120]))),
-            float(not headline and _is_heading(document.text, start, end)), float(text.rstrip().endswith(":")),
-            1.0 / (1 + body_order), float(held.person and bool(_ROLE.search(folded))),
+            *documents[document.id], float(held.unit_missing), float(held.counted),
+            float(bool(dateline) and len(text) - dateline.end() > DATELINE_BODY),
         )
         out.append(Evidence(position, start, end, features))
     return out

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import SEGOU
-from qa.answering.evidence import (CONFIDENCE_FEATURES, FEATURES, EvidenceModel, MODEL_PATH, _is_heading,
-                                   _name_missing, confidence_rows, gather, matrix, question_names, question_shape)
+from qa.answering.evidence import (CONFIDENCE_FEATURES, FEATURES, EvidenceModel, MODEL_PATH, confidence_rows,
+                                   gather, matrix)
 from qa.answering.questions import answer_type, holds
 from qa.answering.search import Filter
 from qa.reading.lexical import LexicalIndex, terms
@@ -79,45 +79,6 @@ def test_the_window_reads_the_sentences_before_and_the_whole_release(assistant):
     assert np.all(x[:, at["document_coverage"]] >= x[:, at["coverage"]] - 1e-9)
     ignored = matrix(gather(question, vector, hits, assistant.index, assistant.term_weights, years=False))
     assert np.all(ignored[:, at["year_missing"]] == 0.0)
-
-
-def test_a_name_the_question_gives_is_looked_for_in_each_release():
-    """The twin of year_missing: a place, organisation or person the question names that a release
-    never names marks it (a name spelt another way, a demonym, still counts as named)."""
-    names = question_names("Qui dirige le sous-bureau de l'OIM à Mopti ?")
-    assert tuple(terms("Mopti")) in names and tuple(terms("OIM")) in names
-    assert question_names("Combien de temps Alpha est-il resté en Libye ?") == (tuple(terms("Alpha")),
-                                                                              tuple(terms("Libye")))
-    assert question_names("Who is the IOM chief of mission in Chad?") == ()  # English names are not French ones
-    release = set(terms("L'OIM a ouvert un bureau à Gao. Les migrants ivoiriens et burkinabè sont rentrés."))
-    assert _name_missing(question_names("Qui dirige le sous-bureau de l'OIM à Mopti ?"), release, {})
-    assert not _name_missing(question_names("Qui dirige le bureau de l'OIM à Gao ?"), release, {})
-    assert not _name_missing(question_names("Combien de migrants sont rentrés en Côte d'Ivoire ?"), release, {})
-    assert not _name_missing((tuple(terms("Tomboctou")),), release | set(terms("Tombouctou")),
-                             {terms("Tomboctou")[0]: set(terms("Tombouctou"))})  # a typo, spelt nearly alike
-
-
-@pytest.mark.parametrize("question,shape", [
-    ("Peut-on avoir deux passeports ?", (True, False)),
-    ("Les primes sont-elles prises en compte pour la retraite des agents publics ?", (True, False)),
-    ("A t-on droit plusieurs fois au prêt à taux zéro (PTZ) ?", (True, False)),
-    ("Combien de migrants sont-ils rentrés ?", (False, False)),  # an interrogative word: not yes or no
-    ("Qu'est-ce qu'un achat à distance ?", (False, True)),
-    ("Procès pénal : qu'est-ce qu'une partie civile ?", (False, True)),
-    ("Qu'est-ce qui a poussé les migrants à partir ?", (False, False)),  # a cause, not a definition
-    ("What is the budget of the project?", (False, False)),
-])
-def test_what_a_question_without_an_interrogative_word_asks(question, shape):
-    assert question_shape(question) == shape
-
-
-def test_a_heading_is_a_short_whole_line_that_ends_no_sentence():
-    text = "Qui est concerné ?\nLes parents en situation de rupture.\nProcédure\nVous pouvez écrire : voici comment"
-    assert _is_heading(text, 0, len("Qui est concerné ?"))
-    start = text.index("Les parents")
-    assert not _is_heading(text, start, text.index("\n", start))
-    assert _is_heading(text, text.index("Procédure"), text.index("Procédure") + len("Procédure"))
-    assert not _is_heading(text, text.index("Vous"), text.index(" : "))  # not a whole line
 
 
 def test_the_shipped_model_reads_the_features_the_code_computes():
