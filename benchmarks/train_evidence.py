@@ -17,9 +17,12 @@ the question's terms and the kind of element it asks for are there at all), fitt
 held-out predictions with the same folds; the threshold is the highest that abstains on at most
 5 % of the answerable held-out questions. `--write` fits on every question and writes the model
 file. Sets: seeds (benchmarks/questions-seeds.jsonl over corpus/), iom (../shared/benchmarks/iom-real),
-spf (../shared/benchmarks/spf, corpus written under INDEXES/spf/corpus when missing); each is
-indexed under --indexes (INDEXES/seeds, INDEXES/iom, INDEXES/spf/index) when missing, about ten
-minutes the first time for spf. `--cache FILE` keeps the gathered features between runs.
+spf (../shared/benchmarks/spf, corpus written under INDEXES/spf/corpus when missing), iom-abstain
+(benchmarks/questions-iom-abstain-train.jsonl over the iom corpus: near misses to abstain on), or
+SET:FILE; each is indexed under --indexes (INDEXES/seeds, INDEXES/iom, INDEXES/spf/index) when
+missing or stale (`--as-built`: an index there is read as it is), about ten minutes the first time
+for spf. `--cache DIR` keeps the gathered features between runs. Folds by release keep a release's
+questions from every set over its corpus together.
 
 Objectives: pointwise (every sentence an example), balanced (each question weighs the same, its
 positives as much as its negatives), listwise (softmax over a question's sentences, then
@@ -45,6 +48,7 @@ from qa.answering.evidence import (CONFIDENCE_FEATURES, FEATURES, MODEL_PATH, Ev
                                    confidence_rows,
                                    gather, matrix)
 from qa.evaluation import answer_span, contains, is_document, read_questions  # noqa: E402
+from qa.indexing import store  # noqa: E402
 from qa.service import ensure_index  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -61,7 +65,11 @@ CARDS = 5  # citations a reader sees by default (Settings.k)
 HELD_OUT = {"seeds-blind": ("seeds", ROOT / "benchmarks" / "questions-seeds-blind.jsonl"),
             "iom-blind": ("iom", ROOT / "benchmarks" / "questions-iom-blind.jsonl"),
             "iom-blind2": ("iom", ROOT / "benchmarks" / "questions-iom-blind2.jsonl"),
+            "iom-blind3": ("iom", ROOT / "benchmarks" / "questions-iom-blind3.jsonl"),
             "spf-blind2": ("spf", ROOT / "benchmarks" / "questions-spf-blind2.jsonl")}
+# More development questions over a set's corpus, for training (`--sets seeds,iom,iom-abstain`):
+# the abstention set mixes answerable questions with near misses the corpus cannot answer.
+EXTRA = {"iom-abstain": ("iom", ROOT / "benchmarks" / "questions-iom-abstain-train.jsonl")}
 
 
 @dataclass
@@ -94,8 +102,9 @@ def index_sets(names: list[str], indexes: Path) -> list[tuple[str, Settings, Pat
                                check=True)
             sets.append((name, Settings.from_env(corpus=spf / "corpus", index=spf / "index"),
                          SHARED / "spf" / "questions-dev.jsonl"))
-        elif name in HELD_OUT or ":" in name:  # a known held-out set, or SET:FILE (questions over SET's corpus)
-            over, path = HELD_OUT[name] if name in HELD_OUT else (name.split(":", 1)[0], Path(name.split(":", 1)[1]))
+        elif name in HELD_OUT or name in EXTRA or ":" in name:  # a known set, or SET:FILE (questions over SET's corpus)
+            known = {**HELD_OUT, **EXTRA}
+            over, path = known[name] if name in known else (name.split(":", 1)[0], Path(name.split(":", 1)[1]))
             base = next(found for found in index_sets([over], indexes))
             sets.append((name, base[1], path))
         else:
@@ -113,8 +122,11 @@ class _Reader(Assistant):
                          model or EvidenceModel(np.zeros(n), 0.0, np.zeros(n), np.ones(n), 0.5, 0.0, 0.0))
 
 
-def examples_of(name: str, settings: Settings, questions_path: Path) -> list[Example]:
-    ensure_index(settings)
+def examples_of(name: str, settings: Settings, questions_path: Path, as_built: bool = False) -> list[Example]:
+    """The examples of one question set; its index is built first when missing (or stale, unless
+    `as_built`: an index made by another checkout of the code is read as it is)."""
+    if not (as_built and store.read_manifest(settings.index) is not None):
+        ensure_index(settings)
     assistant = _Reader.open(settings=settings)
     documents = assistant.index.documents
     out = []
@@ -140,7 +152,9 @@ def examples_of(name: str, settings: Settings, questions_path: Path) -> list[Exa
         out.append(Example(name, question.id, question.answerable, matrix(evidence), np.asarray(labels, dtype=int),
                            np.asarray([e.hit for e in evidence], dtype=int),
                            np.asarray([h.score / top for h in hits]), np.asarray(holds, dtype=bool),
-                           f"{name}:{question.doc}" if question.answerable else f"{name}:?{question.id}"))
+                           # a release's questions from every set over its corpus share a fold
+                           f"{settings.corpus}:{Path(question.doc).stem}" if question.answerable
+                           else f"{name}:?{question.id}"))
     print(f"{name}: {len(out)} questions, {sum(len(e.labels) for e in out)} sentences, "
           f"{sum(int(e.labels.sum()) for e in out)} holding the answer", flush=True)
     return out
@@ -363,6 +377,8 @@ def main() -> None:
                         help=f"sets measured with the model fitted on --sets, never trained on ({', '.join(HELD_OUT)}, "
                              "or SET:FILE for a question file over SET's corpus)")
     parser.add_argument("--drop", default="", help="features left out (comma-separated): their weight is 0")
+    parser.add_argument("--as-built", action="store_true",
+                        help="read an existing index as it is, even when this code would rebuild it")
     parser.add_argument("--write", action="store_true", help=f"fit on everything and write {MODEL_PATH.name}")
     args = parser.parse_args()
     names = args.sets.split(",")
@@ -372,7 +388,7 @@ def main() -> None:
         cached = args.cache / (re.sub(r"[^\w.-]", "_", name) + ".npz") if args.cache else None
         found = load_cache(cached, [name]) if cached else None
         if found is None:
-            found = examples_of(name, settings, path)
+            found = examples_of(name, settings, path, args.as_built)
             if cached:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 save_cache(cached, found)
