@@ -175,7 +175,7 @@ def _sentences_of(index: StoredIndex, hit: Hit) -> list[tuple[int, int, list[str
     sentences = index.sentences
     stored = sentences.in_passage(hit.passage)
     if stored:
-        rows = [sentences.rows[i] for i in stored]
+        rows = sentences.rows[stored.start:stored.stop]
         return [(row["start"], row["end"], row["terms"], row.get("entities", []), sentences.vectors[i])
                 for i, row in zip(stored, rows)]
     passage = hit.passage

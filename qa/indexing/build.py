@@ -343,11 +343,10 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
             old = _Reusable(vectors=vectors, sentence_vectors=sentence_vectors)
         bundles, embedded = _bundles(fresh, cut, old, signatures, encoder, progress)
 
-        kept_ids = set(cut.kept)
         segments: list = []
         if before is not None:
             for segment, entry in zip(previous.segments, previous.manifest["segments"]):
-                deleted = set(entry["deleted"]) | {h.id for h in segment.headers if h.id not in kept_ids}
+                deleted = set(entry["deleted"]) | {h.id for h in segment.headers if h.id not in cut.kept}
                 if len(deleted) < len(segment.headers):
                     # Linked from the live build's folder (an opened segment may be an earlier build's).
                     linked = previous.path / "segments" / entry["name"]

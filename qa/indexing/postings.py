@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
 from ..reading.lexical import FUZZY_MIN_LENGTH, FUZZY_SIMILARITY
+from .files import save_array
 
 K1 = 1.5
 B = 0.75
@@ -50,10 +50,7 @@ class Postings:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "vocabulary.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False), encoding="utf-8")
         for name in ("starts", "rows", "counts", "lengths"):
-            with open(folder / f"{name}.npy", "wb") as handle:
-                np.save(handle, getattr(self, name), allow_pickle=False)
-                handle.flush()
-                os.fsync(handle.fileno())
+            save_array(folder / f"{name}.npy", getattr(self, name))
 
     @classmethod
     def load(cls, folder: Path) -> "Postings":

@@ -20,6 +20,7 @@ import orjson
 
 from ..reading.chunking import Passage
 from ..reading.documents import Document
+from .files import save_array
 
 
 def offsets_path(path: Path) -> Path:
@@ -36,10 +37,7 @@ def write_rows(path: Path, rows) -> None:
             starts.append(starts[-1] + len(line))
         handle.flush()
         os.fsync(handle.fileno())
-    with offsets_path(path).open("wb") as handle:
-        np.save(handle, np.asarray(starts, dtype=np.uint64), allow_pickle=False)
-        handle.flush()
-        os.fsync(handle.fileno())
+    save_array(offsets_path(path), np.asarray(starts, dtype=np.uint64))
 
 
 class Rows(Sequence):
@@ -146,6 +144,10 @@ class Header:
     url: str | None = None
     notices: tuple[str, ...] = ()
     date_source: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Header":
+        return cls(**row | {"notices": tuple(row["notices"])})
 
     @classmethod
     def of(cls, document: Document) -> "Header":

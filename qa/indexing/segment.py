@@ -15,7 +15,6 @@ stored (nothing is read, cut or embedded again).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ import numpy as np
 
 from ..reading.chunking import Passage
 from ..reading.documents import Document
+from .files import save_array, sha256_of, stat_of, sync
 from .postings import Postings
 from .records import Header, Rows, write_rows
 
@@ -69,26 +69,6 @@ def dense_index(vectors: np.ndarray, exact_max: int = EXACT_MAX) -> faiss.Index:
     return index
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_stat(path: Path) -> list[int]:
-    info = path.stat()
-    return [info.st_size, info.st_mtime_ns]
-
-
-def _save(path: Path, array: np.ndarray) -> None:
-    with open(path, "wb") as handle:
-        np.save(handle, array, allow_pickle=False)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def write_segment(folder: Path, bundles: Iterable[Bundle], dim: int) -> dict:
     """Write the releases of `bundles` as a segment under `folder` (which must not exist); returns
     what segment.json records."""
@@ -101,7 +81,7 @@ def write_segment(folder: Path, bundles: Iterable[Bundle], dim: int) -> dict:
     write_rows(folder / "signatures.jsonl", (b.signature for b in bundles))
     write_rows(folder / "excluded.jsonl", (b.excluded for b in bundles))
     write_rows(folder / "passages.jsonl", (asdict(p) for p in passages))
-    _save(folder / "passage_documents.npy",
+    save_array(folder / "passage_documents.npy",
           np.repeat(np.arange(len(bundles), dtype=np.int32), [len(b.passages) for b in bundles]))
     write_rows(folder / "keys.jsonl", (k for b in bundles for k in b.keys))
     tokens = [t for b in bundles for t in b.terms]
@@ -109,7 +89,7 @@ def write_segment(folder: Path, bundles: Iterable[Bundle], dim: int) -> dict:
     Postings.of(tokens).save(folder / "postings")
     vectors = np.concatenate([b.vectors for b in bundles]) if bundles else np.empty((0, dim), dtype=np.float32)
     vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(passages), dim)
-    _save(folder / "vectors.npy", vectors)
+    save_array(folder / "vectors.npy", vectors)
     dense = dense_index(vectors)
     faiss.write_index(dense, str(folder / "dense.faiss"))
     sentences = [s for b in bundles for s in b.sentences]
@@ -122,22 +102,17 @@ def write_segment(folder: Path, bundles: Iterable[Bundle], dim: int) -> dict:
         os.fsync(handle.fileno())
     sentence_vectors = np.concatenate([b.sentence_vectors for b in bundles]) if sentences else \
         np.empty((0, dim), dtype=np.float32)
-    _save(folder / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32))
+    save_array(folder / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32))
     files = sorted(p for p in folder.rglob("*") if p.is_file())
-    for path in files:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    for path in files:  # those written by FAISS and json too
+        sync(path)
     record = {"name": folder.name, "documents": len(bundles), "passages": len(passages),
               "sentences": len(sentences), "faiss": "HNSW" if hasattr(dense, "hnsw") else "Flat",
-              "checksums": {p.relative_to(folder).as_posix(): _sha256(p) for p in files},
-              "stats": {p.relative_to(folder).as_posix(): file_stat(p) for p in files}}
+              "checksums": {p.relative_to(folder).as_posix(): sha256_of(p) for p in files},
+              "stats": {p.relative_to(folder).as_posix(): stat_of(p) for p in files}}
     path = folder / SEGMENT_FILE
     path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
+    sync(path)
     return record
 
 
@@ -148,7 +123,7 @@ class Segment:
         self.path = folder
         self.record = json.loads((folder / SEGMENT_FILE).read_text(encoding="utf-8"))
         self.documents = Rows(folder / "documents.jsonl")
-        self.headers = [Header(**row | {"notices": tuple(row["notices"])}) for row in Rows(folder / "headers.jsonl")]
+        self.headers = [Header.from_row(row) for row in Rows(folder / "headers.jsonl")]
         self.passages = Rows(folder / "passages.jsonl")
         self.passage_documents = np.load(folder / "passage_documents.npy", allow_pickle=False)
         self.keys = Rows(folder / "keys.jsonl")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import hashlib
 import json
 import math
 import os
@@ -37,6 +36,7 @@ from ..reading.documents import Skipped
 from .embedding import EncoderInfo
 from .postings import Lexical
 from .records import Documents, Passages, Sentences, Stacked
+from .files import sha256_of, stat_of, sync
 from .segment import SEGMENT_FILE, Bundle, Segment, write_segment
 from ..settings import thread_limit
 from ..errors import BuildRunningError, EncoderMismatchError, IndexCorruptError, IndexMissingError, QAError
@@ -59,7 +59,6 @@ class Dense:
         self.parts = parts
         self.offsets = np.concatenate([[0], np.cumsum([part.ntotal for part in parts])]).astype(np.int64)
         self.ntotal = int(self.offsets[-1])
-        self.kinds = sorted({"HNSW" if hasattr(part, "hnsw") else "Flat" for part in parts})
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         found_scores, found_ids = [], []
@@ -113,22 +112,6 @@ class StoredIndex:
             for position, header in enumerate(segment.headers):
                 if header.id not in gone:
                     yield segment, position
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _BUILD_NAME = re.compile(r"\d{8}T\d{6}\d*Z")
@@ -189,15 +172,10 @@ def _check_files(build: Path, manifest: dict, full: bool) -> None:
         path = build / name
         if not path.is_file():
             raise IndexCorruptError(path, "fichier manquant (missing file)")
-        if stats.get(name) == _stat(path):
+        if stats.get(name) == stat_of(path):
             continue
-        if _sha256(path) != checksums.get(name):
+        if sha256_of(path) != checksums.get(name):
             raise IndexCorruptError(path, "somme de contrôle incorrecte (checksum mismatch)")
-
-
-def _stat(path: Path) -> list[int]:
-    info = path.stat()
-    return [info.st_size, info.st_mtime_ns]
 
 
 @contextmanager
@@ -251,15 +229,15 @@ def write_build(index_dir: Path, segments: list[Kept | list[Bundle]], live: dict
         for file, checksum in record["checksums"].items():
             checksums[f"segments/{record['name']}/{file}"] = checksum
             file_stats[f"segments/{record['name']}/{file}"] = record["stats"][file]
-        checksums[f"segments/{record['name']}/{SEGMENT_FILE}"] = _sha256(staging / "segments" / record["name"]
+        checksums[f"segments/{record['name']}/{SEGMENT_FILE}"] = sha256_of(staging / "segments" / record["name"]
                                                                          / SEGMENT_FILE)
 
     # Syndicated copies and superseded versions (qa.answering.timeline), computed from the corpus.
     (staging / "stories.json").write_text(json.dumps(stories or {}, ensure_ascii=False), encoding="utf-8")
-    _fsync(staging / "stories.json")
-    checksums["stories.json"] = _sha256(staging / "stories.json")
+    sync(staging / "stories.json")
+    checksums["stories.json"] = sha256_of(staging / "stories.json")
     for path in [staging / "stories.json"] + [staging / "segments" / s["name"] / SEGMENT_FILE for s in listed]:
-        file_stats[path.relative_to(staging).as_posix()] = _stat(path)
+        file_stats[path.relative_to(staging).as_posix()] = stat_of(path)
 
     stats = stats or {}
     kinds = sorted({s["faiss"] for s in listed if s["passages"]}) or ["Flat"]
@@ -285,16 +263,16 @@ def write_build(index_dir: Path, segments: list[Kept | list[Bundle]], live: dict
     }
     manifest_path = staging / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    _fsync(manifest_path)
-    _fsync(staging / "segments")
+    sync(manifest_path)
+    sync(staging / "segments")
 
     final = builds / name
     os.rename(staging, final)
     pointer = index_dir / "CURRENT.tmp"
     pointer.write_text(name + "\n", encoding="utf-8")
-    _fsync(pointer)
+    sync(pointer)
     os.replace(pointer, index_dir / "CURRENT")
-    _fsync(index_dir)
+    sync(index_dir)
     _remove_old_builds(builds, keep=name)
     return final
 
