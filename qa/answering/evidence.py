@@ -169,13 +169,16 @@ def _missing_share(question: list[tuple[str, float]], total: float, present: set
     return max(missing, default=0.0) / total
 
 
-def _sentences_of(index: StoredIndex, hit: Hit) -> list[tuple[int, int, list[str], list, np.ndarray | None]]:
+def _sentences_of(index: StoredIndex, hit: Hit, read: dict[int, list[str]]
+                  ) -> list[tuple[int, int, list[str], list, np.ndarray | None]]:
     """A passage's sentences: offsets, terms, entities and vector (from the sentence store when the
-    build has one, read again from the text for a build made before it)."""
+    build has one, read again from the text for a build made before it). The terms of the store's
+    rows read are kept in `read` (row → terms), for the windows of the sentences after them."""
     sentences = index.sentences
     stored = sentences.in_passage(hit.passage)
     if stored:
         rows = sentences.rows[stored.start:stored.stop]
+        read.update(zip(stored, (row["terms"] for row in rows)))
         return [(row["start"], row["end"], row["terms"], row.get("entities", []), sentences.vectors[i])
                 for i, row in zip(stored, rows)]
     passage = hit.passage
@@ -208,8 +211,9 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
     raw = []  # (candidate position, start, end, terms, entities, vector)
     passage_terms: list[set[str]] = []
     seen: set[tuple[str, int, int]] = set()
+    read: dict[int, list[str]] = {}  # sentence store row → its terms, as read for this question
     for position, hit in enumerate(hits):
-        found = _sentences_of(index, hit)
+        found = _sentences_of(index, hit, read)
         passage_terms.append({term for _, _, sentence_terms, _, _ in found for term in sentence_terms})
         for start, end, sentence_terms, names, vector in found:
             place = (hit.passage.doc_id, start, end)
@@ -257,13 +261,16 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
                                         at.get((doc_id, end + 1)), at.get((doc_id, end + 2))) if j is not None]
         neighbours.append(max(found, default=0.0))
     top_score = hits[0].score or 1.0
-    windows = _Windows(index, hits, raw, question_vector)
+    windows = _Windows(index, hits, raw, question_vector, read)
     question_years = set(_YEAR.findall(question)) if years else set()
+    # The terms whose presence in a release the document features read: the question's, and the
+    # candidates' terms spelt nearly like them.
+    wanted = set(question_terms).union(*near.values())
     documents: dict[str, tuple[float, float, float]] = {}  # coverage, missing share, year missing
     for position, *_ in raw:
         document = index.documents[hits[position].passage.doc_id]
         if document.id not in documents:
-            present = windows.document_terms(document.id) | headers[document.id]
+            present = windows.document_terms(document.id, wanted) | headers[document.id]
             named = set(_YEAR.findall(document.text)) | set(_YEAR.findall(document.date or ""))
             documents[document.id] = (_coverage(weighted, total, present, near),
                                       _missing_share(weighted, total, present, near),
@@ -301,19 +308,35 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
 
 
 class _Windows:
-    """The sentences just before each candidate sentence in its release (its window), and every
-    term of a release, read from the sentence store (or, without one, from the candidates)."""
+    """The sentences just before each candidate sentence in its release (its window), and which
+    wanted terms a release holds anywhere, read from the index (or, without a sentence store, from
+    the candidates and the release's text)."""
 
-    def __init__(self, index: StoredIndex, hits: list[Hit], raw: list, question_vector: np.ndarray | None):
+    def __init__(self, index: StoredIndex, hits: list[Hit], raw: list, question_vector: np.ndarray | None,
+                 read: dict[int, list[str]]):
         self.index, self.hits, self.raw = index, hits, raw
         self.vector = None if question_vector is None else np.asarray(question_vector, dtype=np.float32)
-        self._terms: dict[str, set[str]] = {}
-        self._dense: dict[int, float] = {}
+        self._read = read  # sentence rows already read for this question → their terms
+        self._holding: dict[str, set[int]] = {}  # term → the positions of the releases holding it
+        self._dense: dict[str, tuple[int, np.ndarray]] = {}  # release → (its first row, its rows' similarity)
 
-    def _row_dense(self, row: int) -> float:
-        if row not in self._dense:
-            self._dense[row] = 0.0 if self.vector is None else float(self.index.sentences.vectors[row] @ self.vector)
-        return self._dense[row]
+    def _rows_dense(self, doc_id: str, rows: range) -> float:
+        """The best similarity to the question among some of a release's sentence rows."""
+        if self.vector is None or not rows:
+            return 0.0
+        if doc_id not in self._dense:
+            whole = self.index.sentences.of_document(doc_id)
+            vectors = self.index.sentences.vectors
+            block = vectors.within_part(whole.start, whole.stop) if hasattr(vectors, "within_part") \
+                else vectors[whole.start:whole.stop]
+            self._dense[doc_id] = (whole.start, np.asarray(block, dtype=np.float32) @ self.vector)
+        first, similarity = self._dense[doc_id]
+        return float(similarity[rows.start - first:rows.stop - first].max())
+
+    def _row_terms(self, row: int) -> list[str]:
+        if row not in self._read:
+            self._read[row] = self.index.sentences.terms(row)
+        return self._read[row]
 
     def before(self, i: int) -> tuple[set[str], float]:
         """The terms of the WINDOW sentences before candidate sentence i, and their best similarity."""
@@ -323,21 +346,22 @@ class _Windows:
         at = sentences.row(doc_id, start)
         if at is not None:
             previous = range(max(sentences.of_document(doc_id).start, at - WINDOW), at)
-            found = {term for row in previous for term in sentences.terms(row)}
-            return found, max((self._row_dense(row) for row in previous), default=0.0)
+            found = {term for row in previous for term in self._row_terms(row)}
+            return found, self._rows_dense(doc_id, previous)
         # No sentence store: the candidates' sentences that end just before this one.
         found = [row for row in self.raw if self.hits[row[0]].passage.doc_id == doc_id and start - 3 <= row[2] <= start]
         return {term for row in found for term in row[3]}, 0.0
 
-    def document_terms(self, doc_id: str) -> set[str]:
-        if doc_id not in self._terms:
-            rows = self.index.sentences.of_document(doc_id)
-            if rows:
-                self._terms[doc_id] = {term for row in self.index.sentences.rows[rows.start:rows.stop]
-                                       for term in row["terms"]}
-            else:
-                self._terms[doc_id] = set(terms(self.index.documents[doc_id].text))
-        return self._terms[doc_id]
+    def document_terms(self, doc_id: str, wanted: set[str]) -> set[str]:
+        """The `wanted` terms that a release's passages hold: from the postings of the lexical index
+        (the passages' terms are their sentences' terms), not by reading the release's sentences."""
+        if not self.index.sentences.of_document(doc_id):  # a build before the sentence store
+            return wanted & set(terms(self.index.documents[doc_id].text))
+        lexical, document_of = self.index.lexical, self.index.document_of
+        for term in wanted - self._holding.keys():
+            self._holding[term] = set(document_of[lexical.holders(term)].tolist())
+        at = self.index.documents.position[doc_id]
+        return {term for term in wanted if at in self._holding[term]}
 
 
 def matrix(evidence: list[Evidence]) -> np.ndarray:

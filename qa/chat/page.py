@@ -10,7 +10,8 @@ indexed incrementally and answered at once, without a restart.
 
 Who may add documents and reindex is decided by the service (qa/access.py) from the address the
 server listens on and QA_EDITOR_PASSWORD; the page only asks for the password once per session
-and passes it along. Named API endpoints: /ask (anyone), /upload and /reindex (editors).
+and passes it along. Named API endpoints: /ask (anyone), /upload and /reindex (editors); beside
+them, for programs, the plain JSON route POST /api/ask (qa/chat/routes.py).
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from ..service import NOTHING_INDEXED, Service, terminal_progress
 from ..wording import plural
 from ..settings import MB, Settings
 from .display import answer_html, inert
+from .routes import api_routes
 
 TITLE = "Communiqués de presse de l’OIM\u00a0: questions et sources"
 INTRO = ("Posez une question\u00a0: la réponse est la phrase d’un communiqué qui y répond, suivie des passages "
@@ -608,7 +610,8 @@ def serve(service: Service, host: str | None = None, port: int | None = None, bl
     demo.queue(default_concurrency_limit=4)
     max_file_size = 1 if service.access.read_only else service.settings.upload_bytes
     demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, theme=gr.themes.Soft(),
-                css=CSS, js=JS, max_file_size=max_file_size, quiet=not block, **LAUNCH)
+                css=CSS, js=JS, max_file_size=max_file_size, quiet=not block,
+                app_kwargs={"routes": api_routes(service)}, **LAUNCH)
     return demo
 
 

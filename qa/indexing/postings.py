@@ -108,6 +108,11 @@ class Lexical:
             self._df[term] = sum(len(rows) for _, rows, _ in self._postings(term))
         return self._df[term]
 
+    def holders(self, term: str) -> np.ndarray:
+        """The positions (over every segment) of the live passages holding a term."""
+        found = [self._offsets[number] + rows for number, rows, _ in self._postings(term)]
+        return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
     def knows(self, term: str) -> bool:
         return self.document_frequency(term) > 0
 

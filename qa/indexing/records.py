@@ -109,6 +109,14 @@ class Stacked(Sequence):
         for part in self.parts:
             yield from part
 
+    def within_part(self, start: int, stop: int):
+        """Items start…stop as their part slices them (an array for arrays), when one part holds
+        them all (a release's rows always are in one segment)."""
+        part, local = self.locate(start)
+        if stop > self.offsets[part + 1]:
+            raise IndexError(f"{start}:{stop} spans two parts")
+        return self.parts[part][local:local + stop - start]
+
 
 class Passages(Sequence):
     """The passages of a build, in index order (a vector's position is its passage's)."""

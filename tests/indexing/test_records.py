@@ -80,3 +80,23 @@ def test_damaged_offsets_are_refused_with_the_file_named(seed_index, seed_settin
     with pytest.raises(IndexCorruptError) as raised:
         store.load(copy)
     assert "passages.offsets.npy" in str(raised.value)
+
+
+def test_the_postings_say_which_terms_a_release_holds_as_its_sentences_do(seed_index, seed_settings):
+    """The answer stage asks the postings which question terms a release holds anywhere, instead of
+    reading all its sentences: both must say the same, for every release and term."""
+    index = store.load(seed_settings.index)
+    sentences, lexical = index.sentences, index.lexical
+    for doc_id in index.documents:
+        rows = sentences.of_document(doc_id)
+        said = {term for row in sentences.rows[rows.start:rows.stop] for term in row["terms"]}
+        at = index.documents.position[doc_id]
+        assert said, doc_id
+        for term in said:
+            assert at in set(index.document_of[lexical.holders(term)].tolist()), (doc_id, term)
+    assert len(lexical.holders("zzzinconnu")) == 0
+    # A release's rows (here its sentence vectors) are one slice of one segment.
+    rows = sentences.of_document(next(iter(index.documents)))
+    block = sentences.vectors.within_part(rows.start, rows.stop)
+    assert isinstance(block, np.ndarray) and block.shape == (len(rows), index.encoder.dim)
+    assert np.array_equal(block[1], sentences.vectors[rows.start + 1])
