@@ -271,12 +271,15 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
         document = index.documents[hits[position].passage.doc_id]
         if document.id not in documents:
             present = windows.document_terms(document.id, wanted) | headers[document.id]
-            named = set(_YEAR.findall(document.text)) | set(_YEAR.findall(document.date or ""))
+            # Only a question that names a year reads the years its candidate releases name.
+            named = set(_YEAR.findall(document.text)) | set(_YEAR.findall(document.date or "")) \
+                if question_years else set()
             documents[document.id] = (_coverage(weighted, total, present, near),
                                       _missing_share(weighted, total, present, near),
                                       float(bool(question_years - named)))
 
     out = []
+    breaks: dict[str, int] = {}  # release → where its first blank line is (-1: none)
     for i, (position, start, end, _, names, _) in enumerate(raw):
         hit = hits[position]
         document = index.documents[hit.passage.doc_id]
@@ -286,7 +289,9 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
         order = _sentence_order(index, document.id, start)
         titled = bool(document.title) and document.text.startswith(document.title)
         lede = order == (1 if titled else 0) and not headline
-        after_body = 0 <= document.text.find("\n\n") < start
+        if document.id not in breaks:
+            breaks[document.id] = document.text.find("\n\n")
+        after_body = 0 <= breaks[document.id] < start
         window_terms, previous_dense = windows.before(i)
         dateline = _DATELINE.match(text)
         window = _coverage(weighted, total, window_terms | set(raw[i][3]) | headers[document.id], near)
