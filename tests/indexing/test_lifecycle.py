@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.service import Service
+from qa.access import OPERATOR
+from qa.service import QUESTIONS_FIRST_INTERVAL, Service
 from conftest import BAMAKO, SEGOU, write
 from qa.indexing import store
 from qa.answering.assistant import Assistant
@@ -160,6 +161,26 @@ def test_questions_are_answered_while_the_index_is_rebuilt(corpus_settings, e5):
     assert errors == [] and len(answers) == 60 and all(answers)
     # The next question sees the new release without a restart.
     assert service.ask("Combien de jardins maraîchers à Kayes ?").citations[0].source == "kayes.txt"
+
+
+def test_a_build_beside_questions_hands_them_the_interpreter_sooner(corpus_settings, e5):
+    """While the service builds, the interpreter switches threads every QUESTIONS_FIRST_INTERVAL
+    (questions do not wait 5 ms behind the build each time they need the lock); after the build,
+    failed or not, the interval is the one before."""
+    before = sys.getswitchinterval()
+    assert before > QUESTIONS_FIRST_INTERVAL
+    service = Service(corpus_settings)
+    service._encoder = e5
+    seen = []
+    service.reindex(lambda stage, done, total: seen.append(sys.getswitchinterval()), credential=OPERATOR)
+    assert seen and set(seen) == {QUESTIONS_FIRST_INTERVAL}
+    assert sys.getswitchinterval() == before
+
+    def failing(stage, done, total):
+        raise OSError(28, "No space left on device")
+    with pytest.raises(QAError, match="Indexation impossible"):
+        service.reindex(failing, rebuild=True, credential=OPERATOR)
+    assert sys.getswitchinterval() == before
 
 
 @pytest.mark.parametrize("sent,stored", [
