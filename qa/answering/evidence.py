@@ -179,8 +179,8 @@ def _sentences_of(index: StoredIndex, hit: Hit, read: dict[int, list[str]]
     if stored:
         rows = sentences.rows[stored.start:stored.stop]
         read.update(zip(stored, (row["terms"] for row in rows)))
-        return [(row["start"], row["end"], row["terms"], row.get("entities", []), sentences.vectors[i])
-                for i, row in zip(stored, rows)]
+        return [(row["start"], row["end"], row["terms"], row.get("entities", []), vector)
+                for row, vector in zip(rows, sentences.vectors_of(stored))]
     passage = hit.passage
     spans = sentence_spans(passage.text)
     found = entities(passage.text[s.start:s.end] for s in spans)
@@ -331,10 +331,7 @@ class _Windows:
             return 0.0
         if doc_id not in self._dense:
             whole = self.index.sentences.of_document(doc_id)
-            vectors = self.index.sentences.vectors
-            block = vectors.within_part(whole.start, whole.stop) if hasattr(vectors, "within_part") \
-                else vectors[whole.start:whole.stop]
-            self._dense[doc_id] = (whole.start, np.asarray(block, dtype=np.float32) @ self.vector)
+            self._dense[doc_id] = (whole.start, self.index.sentences.vectors_of(whole) @ self.vector)
         first, similarity = self._dense[doc_id]
         return float(similarity[rows.start - first:rows.stop - first].max())
 

@@ -213,7 +213,7 @@ class Sentences:
     releases and, within a release, in text order: where each is (columns held in memory), its
     vector (memory-mapped) and its terms and named entities (`rows`, read when asked for)."""
     rows: Rows  # {"doc_id", "start", "end", "key", "terms", "entities": [[label, text], …]}
-    vectors: np.ndarray  # one L2-normalised row per sentence
+    vectors: Stacked  # one L2-normalised row per sentence (each segment's memory-mapped array)
     start: np.ndarray  # int64, where each sentence starts in its release
     end: np.ndarray
     bounds: np.ndarray  # int64, release position → its first row; the next release's first ends it
@@ -243,6 +243,13 @@ class Sentences:
         while last > first and int(self.end[last - 1]) > passage.end:
             last -= 1
         return range(first, last)
+
+    def vectors_of(self, rows: range) -> np.ndarray:
+        """The vectors of consecutive rows of one release, as one array (no copy)."""
+        if not rows:
+            dim = self.vectors.parts[0].shape[1] if self.vectors.parts else 0
+            return np.empty((0, dim), dtype=np.float32)
+        return self.vectors.within_part(rows.start, rows.stop)
 
     def terms(self, row: int) -> list[str]:
         return self.rows[row]["terms"]

@@ -97,6 +97,6 @@ def test_the_postings_say_which_terms_a_release_holds_as_its_sentences_do(seed_i
     assert len(lexical.holders("zzzinconnu")) == 0
     # A release's rows (here its sentence vectors) are one slice of one segment.
     rows = sentences.of_document(next(iter(index.documents)))
-    block = sentences.vectors.within_part(rows.start, rows.stop)
+    block = sentences.vectors_of(rows)
     assert isinstance(block, np.ndarray) and block.shape == (len(rows), index.encoder.dim)
     assert np.array_equal(block[1], sentences.vectors[rows.start + 1])
