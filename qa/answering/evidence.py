@@ -322,7 +322,7 @@ class _Windows:
         self.index, self.hits, self.raw = index, hits, raw
         self.vector = None if question_vector is None else np.asarray(question_vector, dtype=np.float32)
         self._read = read  # sentence rows already read for this question → their terms
-        self._holding: dict[str, set[int]] = {}  # term → the positions of the releases holding it
+        self._holding: dict[str, set[str]] | None = None  # candidate release → the wanted terms it holds
         self._dense: dict[str, tuple[int, np.ndarray]] = {}  # release → (its first row, its rows' similarity)
 
     def _rows_dense(self, doc_id: str, rows: range) -> float:
@@ -359,11 +359,22 @@ class _Windows:
         (the passages' terms are their sentences' terms), not by reading the release's sentences."""
         if not self.index.sentences.of_document(doc_id):  # a build before the sentence store
             return wanted & set(terms(self.index.documents[doc_id].text))
-        lexical, document_of = self.index.lexical, self.index.document_of
-        for term in wanted - self._holding.keys():
-            self._holding[term] = set(document_of[lexical.holders(term)].tolist())
-        at = self.index.documents.position[doc_id]
-        return {term for term in wanted if at in self._holding[term]}
+        if self._holding is None:  # once a question: every candidate release against every term
+            self._holding = self._hold(sorted(wanted))
+        return self._holding[doc_id] & wanted
+
+    def _hold(self, wanted: list[str]) -> dict[str, set[str]]:
+        releases = list(dict.fromkeys(hit.passage.doc_id for hit in self.hits))
+        positions = np.asarray([self.index.documents.position[doc_id] for doc_id in releases], dtype=np.int64)
+        # A release's passages are consecutive positions (its segment stores them together).
+        starts = np.searchsorted(self.index.document_of, positions, side="left")
+        stops = np.searchsorted(self.index.document_of, positions, side="right")
+        held: dict[str, set[str]] = {doc_id: set() for doc_id in releases}
+        for term in wanted:
+            for doc_id, found in zip(releases, self.index.lexical.in_ranges(term, starts, stops)):
+                if found:
+                    held[doc_id].add(term)
+        return held
 
 
 def matrix(evidence: list[Evidence]) -> np.ndarray:

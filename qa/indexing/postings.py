@@ -22,7 +22,8 @@ B = 0.75
 
 
 class Postings:
-    """The terms of one segment's passages: for each term, the passages holding it and how often."""
+    """The terms of one segment's passages: for each term, the passages holding it (rows in
+    ascending order) and how often."""
 
     def __init__(self, vocabulary: list[str], starts: np.ndarray, rows: np.ndarray, counts: np.ndarray,
                  lengths: np.ndarray):
@@ -108,10 +109,25 @@ class Lexical:
             self._df[term] = sum(len(rows) for _, rows, _ in self._postings(term))
         return self._df[term]
 
-    def holders(self, term: str) -> np.ndarray:
-        """The positions (over every segment) of the live passages holding a term."""
-        found = [self._offsets[number] + rows for number, rows, _ in self._postings(term)]
-        return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+    def in_ranges(self, term: str, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+        """For each range of positions start…stop (over every segment, each range inside one
+        segment, e.g. a release's passages), whether a passage there holds the term; deletions
+        are not looked at. A search in the term's posting rows (ascending), so it costs the
+        logarithm of how common the term is, not its frequency."""
+        found = np.zeros(len(starts), dtype=bool)
+        for number, segment in enumerate(self._segments):
+            postings = segment.postings(term)
+            if postings is None:
+                continue
+            rows = postings[0]
+            offset, end = self._offsets[number], self._offsets[number + 1]
+            inside = (starts >= offset) & (starts < end)
+            if not inside.any():
+                continue
+            local_starts, local_stops = starts[inside] - offset, stops[inside] - offset
+            at = np.searchsorted(rows, local_starts)
+            found[inside] = (at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] < local_stops)
+        return found
 
     def knows(self, term: str) -> bool:
         return self.document_frequency(term) > 0

@@ -34,6 +34,11 @@ def test_bm25_over_segments_scores_as_one_index_of_the_live_passages():
     assert split.size == whole.size == 4
     assert split.weight(terms("Mopti")[0]) == pytest.approx(whole.weight(terms("Mopti")[0]))
     assert split.expand(terms("Tomboctou")) == terms("Tomboctou")  # nothing near: unchanged
+    # Which ranges of passages (a release's, in one segment) hold a term, in either segment.
+    starts, stops = np.array([0, 2, 3, 4]), np.array([2, 3, 4, 5])
+    assert split.in_ranges(terms("Kayes")[0], starts, stops).tolist() == [False, False, True, True]
+    assert split.in_ranges(terms("Mopti")[0], starts, stops).tolist() == [True, True, False, False]
+    assert split.in_ranges("zzzinconnu", starts, stops).tolist() == [False] * 4
 
 
 def test_merge_plan_merges_the_newest_segments_of_one_size_class():
