@@ -261,16 +261,16 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
                                         at.get((doc_id, end + 1)), at.get((doc_id, end + 2))) if j is not None]
         neighbours.append(max(found, default=0.0))
     top_score = hits[0].score or 1.0
-    windows = _Windows(index, hits, raw, question_vector, read)
-    question_years = set(_YEAR.findall(question)) if years else set()
     # The terms whose presence in a release the document features read: the question's, and the
     # candidates' terms spelt nearly like them.
     wanted = set(question_terms).union(*near.values())
+    windows = _Windows(index, hits, raw, question_vector, read, wanted)
+    question_years = set(_YEAR.findall(question)) if years else set()
     documents: dict[str, tuple[float, float, float]] = {}  # coverage, missing share, year missing
     for position, *_ in raw:
         document = index.documents[hits[position].passage.doc_id]
         if document.id not in documents:
-            present = windows.document_terms(document.id, wanted) | headers[document.id]
+            present = windows.document_terms(document.id) | headers[document.id]
             # Only a question that names a year reads the years its candidate releases name.
             named = set(_YEAR.findall(document.text)) | set(_YEAR.findall(document.date or "")) \
                 if question_years else set()
@@ -318,8 +318,8 @@ class _Windows:
     the candidates and the release's text)."""
 
     def __init__(self, index: StoredIndex, hits: list[Hit], raw: list, question_vector: np.ndarray | None,
-                 read: dict[int, list[str]]):
-        self.index, self.hits, self.raw = index, hits, raw
+                 read: dict[int, list[str]], wanted: set[str]):
+        self.index, self.hits, self.raw, self.wanted = index, hits, raw, wanted
         self.vector = None if question_vector is None else np.asarray(question_vector, dtype=np.float32)
         self._read = read  # sentence rows already read for this question → their terms
         self._holding: dict[str, set[str]] | None = None  # candidate release → the wanted terms it holds
@@ -354,14 +354,14 @@ class _Windows:
         found = [row for row in self.raw if self.hits[row[0]].passage.doc_id == doc_id and start - 3 <= row[2] <= start]
         return {term for row in found for term in row[3]}, 0.0
 
-    def document_terms(self, doc_id: str, wanted: set[str]) -> set[str]:
-        """The `wanted` terms that a release's passages hold: from the postings of the lexical index
+    def document_terms(self, doc_id: str) -> set[str]:
+        """The wanted terms that a release's passages hold: from the postings of the lexical index
         (the passages' terms are their sentences' terms), not by reading the release's sentences."""
         if not self.index.sentences.of_document(doc_id):  # a build before the sentence store
-            return wanted & set(terms(self.index.documents[doc_id].text))
+            return self.wanted & set(terms(self.index.documents[doc_id].text))
         if self._holding is None:  # once a question: every candidate release against every term
-            self._holding = self._hold(sorted(wanted))
-        return self._holding[doc_id] & wanted
+            self._holding = self._hold(sorted(self.wanted))
+        return self._holding[doc_id]
 
     def _hold(self, wanted: list[str]) -> dict[str, set[str]]:
         releases = list(dict.fromkeys(hit.passage.doc_id for hit in self.hits))
