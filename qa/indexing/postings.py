@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from ..reading.lexical import FUZZY_MIN_LENGTH, FUZZY_SIMILARITY
 from .files import save_array
@@ -55,7 +56,7 @@ class Postings:
 
     @classmethod
     def load(cls, folder: Path) -> "Postings":
-        vocabulary = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+        vocabulary = orjson.loads((folder / "vocabulary.json").read_bytes())
         arrays = {name: np.load(folder / f"{name}.npy", allow_pickle=False, mmap_mode="r")
                   for name in ("starts", "rows", "counts")}
         found = cls(vocabulary, **arrays, lengths=np.load(folder / "lengths.npy", allow_pickle=False))

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+import orjson
 
 from ..reading.documents import Skipped
 from .embedding import EncoderInfo
@@ -309,7 +310,7 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
     if build is None or not (build / "manifest.json").is_file():
         raise IndexMissingError(index_dir)
     try:
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        manifest = orjson.loads((build / "manifest.json").read_bytes())
     except (OSError, ValueError) as error:
         raise IndexCorruptError(build / "manifest.json", error) from None
     _check_files(build, manifest, full=False)
@@ -318,7 +319,7 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
         raise EncoderMismatchError(index_dir, built_with.label(), encoder.label())
     try:
         segments = [_segment(build / "segments" / entry["name"], built_with.dim) for entry in manifest["segments"]]
-        found = json.loads((build / "stories.json").read_text(encoding="utf-8"))
+        found = orjson.loads((build / "stories.json").read_bytes())
     except (RuntimeError, ValueError, TypeError, KeyError, OSError) as error:
         raise IndexCorruptError(build, error) from None
     headers = [header for segment in segments for header in segment.headers]
