@@ -15,13 +15,17 @@ from functools import lru_cache
 from ..reading.lexical import fold, terms
 from ..wording import MONTHS
 
-ANSWER_TYPES = ("number", "person", "date", "place", "cause")
+ANSWER_TYPES = ("number", "person", "date", "place", "cause", "title")
 
 # Patterns on the folded question (lower case, no accents, straight apostrophes).
 _ASKS = {
     "number": r"\bcombien\b|\bquel(?:le)?s? (?:est |etait |a ete )?(?:le |la )?(?:nombre|montant|somme|"
               r"pourcentage|proportion|part|budget|cout|total|effectif|quantite|taux)\b|\bhow (?:many|much)\b|"
-              r"\bwhat (?:number|amount|share|percentage)\b|\bnombre de\b|\bquelle tranche\b",
+              r"\bwhat (?:number|amount|share|percentage)\b|\bnombre de\b|\bquelle tranche\b|"
+              # a measure: an area, a duration, a distance, an age, a capacity (its unit is in _UNITS)
+              r"\b(?:quel(?:le)?s? (?:est |etait |a ete )?(?:le |la |l')?|sur quel(?:le)? |pendant quel(?:le)? )"
+              r"(?:surface|superficie|duree|periode de|distance|delai|age|capacite)\b|\bhow (?:long|far|old)\b|"
+              r"\bwhat (?:area|size)\b",
     "person": r"^(?:et )?qui\b|\b(?:par|a|avec|pour|aupres de) qui\b|\bwho(?:m|se)?\b|\bquel(?:le)?s? (?:est |etait )?"
               r"(?:l'|le |la )?(?:organisation|organisme|partenaire|bailleur|donateur|ministre|ministere|"
               r"ambassad\w*|directeur|directrice|chef|responsable|representant\w*|institution|agence|pays|"
@@ -35,6 +39,10 @@ _ASKS = {
              r"(?:ville|region|localite|lieu|site|commune)\b|\bdepuis quel(?:le)? (?:ville|pays|localite|lieu)\b|"
              r"\bvers quel(?:le)?\b|\bfrom (?:which|what) (?:city|town|country|place)\b|\bin which (?:city|town|"
              r"region|country)\b|\bwhich (?:city|town|region|place)\b",
+    # a title, a theme, a slogan: what a release quotes (« Gouvernance migratoire au Mali … »)
+    "title": r"\b(?:quel(?:le)?s? (?:est |etait |a ete |sont |etaient )?(?:le |la |l'|les )?|sous quel(?:le)?s? |"
+             r"avec quel(?:le)?s? )(?:themes?|intitules?|slogans?|titres?|devises?|mots? d'ordre)\b|"
+             r"\bcomment s'intitul\w*\b|\bwhat (?:is |was )?the (?:theme|title|slogan|motto)\b|\bunder what (?:theme|title)\b",
     "cause": r"\bpourquoi\b|\bpour quelle raison\b|\bwhy\b|\bquelle (?:est la )?(?:raison|cause)\b|\ba cause de quoi\b",
 }
 _ASKS = {kind: re.compile(pattern) for kind, pattern in _ASKS.items()}
@@ -52,7 +60,7 @@ def answer_type(question: str) -> str | None:
         return "number"
     if "où" in question.lower():
         return "place"
-    for kind in ("date", "place", "cause", "person"):
+    for kind in ("title", "date", "place", "cause", "person"):
         if _ASKS[kind].search(folded):
             return kind
     return None
@@ -93,6 +101,13 @@ _PLACE_CUE = re.compile(r"\b(?:ville|localite|commune|village|quartier|region|ce
 _CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ'’-]+(?: [A-ZÀ-Ý][a-zà-ÿ'’-]+)?")
 # The thing a « combien » question counts: the words right after « combien de », « nombre de ».
 _COUNTED = re.compile(r"\b(?:combien|nombre|how many|how much|number of)(?: de| d'| of)? ?((?:[a-z'-]+ ?){1,2})")
+
+
+# A title a release quotes (« … », “ … ”, " … "): short, unlike a quoted statement; named as one
+# when a word such as « thème » or « intitulé » stands in the sentence.
+_QUOTED = re.compile(r"«\s*([^»]{4,300}?)\s*»|“([^”]{4,300}?)”|\"([^\"]{4,300}?)\"")
+TITLE_MAX = 120
+_TITLE_CUE = re.compile(r"\b(?:theme|intitul\w*|slogan|titre|devise|mot d'ordre|sous le signe|baptise\w*|denomm\w*)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +187,11 @@ def holds(sentence: str, question: str, kind: str | None, entities: list) -> Hol
             cued = _cued_places(sentence, question)
             held, new = held or bool(cued), bool(cued)
         return Holds(held, new, False)
+    if kind == "title":
+        quoted = [_folded("".join(groups)) for groups in _QUOTED.findall(sentence)]
+        asked = _folded(question)
+        new = any(len(q) <= TITLE_MAX and q.strip(" .,;:") not in asked for q in quoted)
+        return Holds(bool(quoted), new, new and bool(_TITLE_CUE.search(folded)))
     held = bool(_CAUSE.search(folded))
     return Holds(held, held, False)
 

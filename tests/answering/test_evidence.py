@@ -28,7 +28,13 @@ from qa.reading.lexical import terms
     ("ou a ete celebree la journee ?", "place"),
     ("Depuis quelle ville le convoi est-il parti ?", "place"),
     ("Pourquoi l'aide au retour a-t-elle été suspendue ?", "cause"),
-    ("Quel était le thème de la Journée internationale des migrants 2024 ?", None),
+    ("Quel était le thème de la Journée internationale des migrants 2024 ?", "title"),
+    ("Sous quel intitulé la journée a-t-elle été placée ?", "title"),
+    ("Comment s'intitule l'étude restituée à Dakar ?", "title"),
+    ("Sur quelle surface s'étend le centre pour migrants ?", "number"),
+    ("Quelle est la durée du projet ?", "number"),
+    ("Quel est le délai de prescription d'une dette locative ?", "number"),
+    ("Quel message le ministre a-t-il adressé ?", None),
     ("Les migrants qui sont rentrés ont-ils reçu un kit ?", None),  # a relative « qui » asks for no one
 ])
 def test_answer_type_of_a_question(question, kind):
@@ -56,6 +62,18 @@ def test_what_a_number_counts_and_measures():
     age = holds("Cisse, 27 ans, est arrivé en Libye.", "Combien Cisse a-t-il dû verser à ses ravisseurs ?", "number", [])
     assert age.new and age.unit_missing and not age.counted  # an age, where an amount is asked
     assert not holds("Il a versé 450 dollars.", "Combien a-t-il dû verser ?", "number", []).unit_missing
+
+
+def test_a_title_is_a_short_quote_the_question_does_not_name():
+    question = "Sous quel intitulé le Mali a-t-il placé la Journée internationale des migrants 2022 ?"
+    theme = holds("Le thème national retenu pour l’édition 2022 est : « Gouvernance migratoire au Mali : enjeux "
+                  "et perspectives ».", question, "title", [])
+    assert theme.new and theme.unit  # a quote, named as a theme
+    assert not holds("La Journée internationale des migrants est célébrée le 18 décembre.", question, "title", []).held
+    statement = holds("« Nous continuons de soutenir le retour sûr et digne des migrants dans leur pays d’origine, avec "
+                      "nos partenaires et les autorités nationales, partout où cela est nécessaire », a déclaré le chef "
+                      "de mission.", question, "title", [])
+    assert statement.held and not statement.new  # a statement is quoted too, but it is no title
 
 
 def test_a_place_the_entity_recogniser_misses_is_read_from_what_introduces_it():
