@@ -90,6 +90,8 @@ _UNITS = {
     r"\b(?:distance|how far)\b": r"\b(?:km|kilometres?|metres?)\b",
 }
 _UNITS = [(re.compile(asked), re.compile(unit)) for asked, unit in _UNITS.items()]
+# How far from a number its unit may stand (« 2,5 millions de dollars americains », « USD 450 »).
+MEASURE_AFTER, MEASURE_BEFORE = 30, 6
 
 
 # A place the entity recogniser may miss: a capitalised name after a word that introduces a place
@@ -159,6 +161,21 @@ def _counted(folded: str, asked: str, numbers: set[str]) -> bool:
     return False
 
 
+def _measured(folded: str, numbers: set[str] | None, units: list) -> bool:
+    """Whether a unit the question asks for measures one of `numbers` in the folded sentence: it
+    stands just after the number (« 11 mois », « 3 500 metres carres ») or just before it (« $ 450 »);
+    numbers None: a number in words (« trois mois »)."""
+    if not units:
+        return False
+    spans = ([m.span() for m in _NUMBER.finditer(folded) if re.sub(r"[\s.,]", "", m.group(0)) in numbers]
+             if numbers is not None else [m.span() for m in _NUMBER_WORDS.finditer(folded)])
+    for start, end in spans:
+        around = folded[max(0, start - MEASURE_BEFORE):start] + " " + folded[end:end + MEASURE_AFTER]
+        if any(u.search(around) for u in units):
+            return True
+    return False
+
+
 def holds(sentence: str, question: str, kind: str | None, entities: list) -> Holds:
     """Whether `sentence` (with its `entities`, (label, text) pairs) holds what `question` asks for."""
     if kind is None:
@@ -170,7 +187,7 @@ def holds(sentence: str, question: str, kind: str | None, entities: list) -> Hol
         new = bool(numbers - _numbers(question)) or (not numbers and held)
         asked = _folded(question)
         units = [u for a, u in _UNITS if a.search(asked)]
-        unit = any(u.search(folded) for u in units)
+        unit = _measured(folded, numbers - _numbers(question) if numbers else None, units)
         return Holds(held, new, unit, unit_missing=bool(units) and not unit,
                      counted=new and _counted(folded, asked, numbers - _numbers(question)))
     if kind == "date":

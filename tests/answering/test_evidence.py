@@ -64,6 +64,19 @@ def test_what_a_number_counts_and_measures():
     assert not holds("Il a versé 450 dollars.", "Combien a-t-il dû verser ?", "number", []).unit_missing
 
 
+def test_a_unit_counts_when_it_measures_a_new_number():
+    question = "Combien de temps Alpha, 15 ans, est-il resté incarcéré en Libye ?"
+    assert not holds("Parmi les passagers Alpha, 15 ans.", question, "number", []).unit  # « ans », of the age named
+    assert holds("Il y passa 11 mois avant d’être secouru par l’OIM.", question, "number", []).unit
+    assert holds("Ils reçoivent leur appui dans les trois mois.", "Combien de temps attendent-ils l'appui ?",
+                 "number", []).unit
+    area = holds("Le centre est bâti sur une superficie de 3 500 mètres carrés.",
+                 "Sur quelle surface s'étend le centre de Gao ?", "number", [])
+    assert area.new and area.unit and not area.unit_missing
+    assert holds("Le centre a une capacité de 80 lits.", "Sur quelle surface s'étend le centre ?", "number",
+                 []).unit_missing
+
+
 def test_a_title_is_a_short_quote_the_question_does_not_name():
     question = "Sous quel intitulé le Mali a-t-il placé la Journée internationale des migrants 2022 ?"
     theme = holds("Le thème national retenu pour l’édition 2022 est : « Gouvernance migratoire au Mali : enjeux "
