@@ -105,6 +105,23 @@ _CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ'’-]+(?: [A-ZÀ-Ý][a-zà-ÿ'
 _COUNTED = re.compile(r"\b(?:combien|nombre|how many|how much|number of)(?: de| d'| of)? ?((?:[a-z'-]+ ?){1,2})")
 
 
+# The role a « qui » question asks about (its words, or a verb for it), and the words a release
+# names that role with, near the person (« qui dirige … » → « chef de mission », « directeur »).
+_ROLE_WORDS = {
+    r"\b(?:chef|dirig\w*|direct(?:eur|rice)\w*)\b": r"\b(?:chef|cheffe|direct(?:eur|rice)\w*|dirig\w*|responsable)\b",
+    r"\b(?:responsable|pilot\w*|coordonn\w*|coordinat\w*|gere|gerait|charge)\b":
+        r"\b(?:responsable|chef|cheffe|coordonnat\w*|coordinat\w*|pilot\w*|charge\w*|gestionnaire)\b",
+    r"\bporte-parole\b|\bau nom (?:de|des)\b|\bspokes\w*\b": r"\bporte-parole\b|\bau nom (?:de|des)\b",
+    r"\brepresent\w*\b": r"\brepresent\w*\b",
+    r"\bpresid\w*\b": r"\bpresid\w*\b",
+    r"\bministre\b|\bminister\b": r"\bministre\b",
+    r"\bambassad\w*\b": r"\bambassad\w*\b",
+    r"\b(?:gouverneur|prefet|maire|secretaire|commissaire|conseill\w*|delegue\w*|point focal)\b":
+        r"\b(?:gouverneur|prefet|maire|secretaire|commissaire|conseill\w*|delegue\w*|point focal)\b",
+}
+_ROLES = [(re.compile(cue), re.compile(pattern)) for cue, pattern in _ROLE_WORDS.items()]
+ROLE_NEAR = 60
+
 # A title a release quotes (« … », “ … ”, " … "): short, unlike a quoted statement; named as one
 # when a word such as « thème » or « intitulé » stands in the sentence.
 _QUOTED = re.compile(r"«\s*([^»]{4,300}?)\s*»|“([^”]{4,300}?)”|\"([^\"]{4,300}?)\"")
@@ -121,6 +138,7 @@ class Holds:
     person: bool = False  # for « qui »: a person named (a name, or « M. … »), not only an organisation
     unit_missing: bool = False  # the question asks for a unit (dollars, %, ans…) the sentence does not hold
     counted: bool = False  # a new number followed by what the question counts (« 36 femmes » for « combien de femmes »)
+    role: bool = False  # for « qui »: a new person named beside the role the question asks about (« X, chef du bureau »)
 
 
 NOTHING = Holds(False, False, False)
@@ -161,6 +179,29 @@ def _counted(folded: str, asked: str, numbers: set[str]) -> bool:
     return False
 
 
+def _in_role(sentence: str, question: str, entities: list) -> bool:
+    """Whether a person the question does not name stands within ROLE_NEAR characters of a word for
+    the role the question asks about (« Sileymane Sow, chef du sous-bureau » for « qui est responsable
+    du bureau »)."""
+    asked = _folded(question)
+    wanted = [pattern for cue, pattern in _ROLES if cue.search(asked)]
+    if not wanted:
+        return False
+    folded = _folded(sentence)
+    names = [m.span() for m in _TITLE.finditer(sentence)]
+    for label, text in entities:
+        name = _folded(text)
+        if label == "PER" and name not in asked:
+            at = folded.find(name)
+            if at >= 0:
+                names.append((at, at + len(name)))
+    for start, end in names:
+        around = folded[max(0, start - ROLE_NEAR):start] + " " + folded[end:end + ROLE_NEAR]
+        if any(pattern.search(around) for pattern in wanted):
+            return True
+    return False
+
+
 def _measured(folded: str, numbers: set[str] | None, units: list) -> bool:
     """Whether a unit the question asks for measures one of `numbers` in the folded sentence: it
     stands just after the number (« 11 mois », « 3 500 metres carres ») or just before it (« $ 450 »);
@@ -197,7 +238,7 @@ def holds(sentence: str, question: str, kind: str | None, entities: list) -> Hol
     if kind == "person":
         held, new = _named(entities, ("PER", "ORG"), question)
         person = _named(entities, ("PER",), question)[1] or bool(_TITLE.search(sentence))
-        return Holds(held or person, new or person, False, person)
+        return Holds(held or person, new or person, False, person, role=person and _in_role(sentence, question, entities))
     if kind == "place":
         held, new = _named(entities, ("LOC",), question)
         if not new:

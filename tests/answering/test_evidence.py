@@ -64,6 +64,19 @@ def test_what_a_number_counts_and_measures():
     assert not holds("Il a versé 450 dollars.", "Combien a-t-il dû verser ?", "number", []).unit_missing
 
 
+def test_a_person_counts_in_the_role_the_question_asks_about():
+    question = "Qui est responsable du bureau local de l'OIM à Kolda ?"
+    head = holds("Sileymane Sow, chef du sous bureau OIM de Kolda, a présenté les projets.", question, "person",
+                 [("PER", "Sileymane Sow"), ("ORG", "OIM"), ("LOC", "Kolda")])
+    assert head.person and head.role
+    spokesman = "qui etait le porte-parole des 171 migrants maliens bloques au niger"
+    assert holds("Selon le porte-parole de ces migrants, Hamara Fofana, ils avaient refusé d'être rapatriés.",
+                 spokesman, "person", [("PER", "Hamara Fofana")]).role
+    other = holds("Selon le chef de cabinet du ministère, Mohamed Ag Albachar, les 171 migrants étaient bloqués.",
+                  spokesman, "person", [("PER", "Mohamed Ag Albachar")])
+    assert other.person and not other.role  # a person, in another role
+
+
 def test_a_unit_counts_when_it_measures_a_new_number():
     question = "Combien de temps Alpha, 15 ans, est-il resté incarcéré en Libye ?"
     assert not holds("Parmi les passagers Alpha, 15 ans.", question, "number", []).unit  # « ans », of the age named
