@@ -126,6 +126,22 @@ def test_the_window_reads_the_sentences_before_and_the_whole_release(assistant):
     assert np.all(ignored[:, at["year_missing"]] == 0.0)
 
 
+def test_the_answer_after_the_sentence_that_sets_out_the_question(assistant):
+    """« follows »: a sentence holding a new element of the kind asked for, just after sentences that
+    hold the question's terms (the lede names the day and Ségou, the next sentence who presided)."""
+    question = "Qui a présidé la journée internationale des migrants célébrée à Ségou ?"
+    hits, vector = assistant._first_stage(question, 10, None, {}, None)
+    evidence = gather(question, vector, hits, assistant.index, assistant.term_weights)
+    x = matrix(evidence)
+    at = {name: FEATURES.index(name) for name in ("follows", "type_new", "window_typed")}
+    assert np.all(x[x[:, at["type_new"]] == 0, at["follows"]] == 0)
+    assert np.all(x[:, at["follows"]] <= x[:, at["window_typed"]] + 1e-9)
+    documents = assistant.index.documents
+    presided = [row for row, e in zip(x, evidence)
+                if documents[hits[e.hit].passage.doc_id].text[e.start:e.end].startswith("La cérémonie a été présidée")]
+    assert presided and presided[0][at["follows"]] > 0.3
+
+
 def test_the_shipped_model_reads_the_features_the_code_computes():
     model = EvidenceModel.load(MODEL_PATH)
     assert len(model.coef) == len(FEATURES) == len(model.mean)
