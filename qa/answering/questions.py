@@ -87,7 +87,11 @@ _UNITS = {
         r"\b(?:dollars?|usd|euros?|eur|francs?|fcfa|cfa|xof|\$|€)",
     r"\b(?:surface|superficie|area)\b": r"\b(?:m2|m²|metres? carres?|hectares?|km2|km²)",
     r"\b(?:combien de temps|duree|delai|how long)\b": r"\b(?:jours?|semaines?|mois|ans|annees?|heures?|days?|weeks?|months?|years?)\b",
-    r"\b(?:distance|how far)\b": r"\b(?:km|kilometres?|metres?)\b",
+    r"\b(?:distance|how far|kilometres?|km)\b": r"\b(?:km|kilometres?|metres?)\b",
+    # « combien de jours, de dollars, d'hectares… »: the unit is what the question counts
+    r"\bcombien d(?:e |')(?:jours|semaines|mois|annees|ans|heures)\b": r"\b(?:jours?|semaines?|mois|ans|annees?|heures?)\b",
+    r"\bcombien d(?:e |')(?:dollars|euros|francs)\b": r"\b(?:dollars?|usd|euros?|eur|francs?|fcfa|cfa|xof|\$|€)",
+    r"\bcombien d(?:e |')(?:hectares|metres carres|m2)\b": r"\b(?:m2|m²|metres? carres?|hectares?|km2|km²)",
 }
 _UNITS = [(re.compile(asked), re.compile(unit)) for asked, unit in _UNITS.items()]
 # How far from a number its unit may stand (« 2,5 millions de dollars americains », « USD 450 »).

@@ -88,6 +88,8 @@ def test_a_unit_counts_when_it_measures_a_new_number():
     assert area.new and area.unit and not area.unit_missing
     assert holds("Le centre a une capacité de 80 lits.", "Sur quelle surface s'étend le centre ?", "number",
                  []).unit_missing
+    assert holds("Après un périple de six jours et de 2 985 km, le convoi est arrivé à Dakar.",
+                 "Combien de kilomètres le convoi a-t-il parcourus ?", "number", []).unit  # km for kilomètres
 
 
 def test_a_title_is_a_short_quote_the_question_does_not_name():
