@@ -124,7 +124,7 @@ _ROLE_WORDS = {
         r"\b(?:gouverneur|prefet|maire|secretaire|commissaire|conseill\w*|delegue\w*|point focal)\b",
 }
 _ROLES = [(re.compile(cue), re.compile(pattern)) for cue, pattern in _ROLE_WORDS.items()]
-ROLE_NEAR = 60
+ROLE_NEAR = 80
 
 # A title a release quotes (« … », “ … ”, " … "): short, unlike a quoted statement; named as one
 # when a word such as « thème » or « intitulé » stands in the sentence.

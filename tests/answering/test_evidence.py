@@ -75,6 +75,10 @@ def test_a_person_counts_in_the_role_the_question_asks_about():
     other = holds("Selon le chef de cabinet du ministère, Mohamed Ag Albachar, les 171 migrants étaient bloqués.",
                   spokesman, "person", [("PER", "Mohamed Ag Albachar")])
     assert other.person and not other.role  # a person, in another role
+    envoy = holds("Le Représentant de la Délégation de l’Union européenne au Mali, M. Tomas ECKERT, a réitéré le "
+                  "soutien de l’UE.", "Qui représentait l'Union européenne à Ségou ?", "person",
+                  [("ORG", "Délégation de l’Union européenne"), ("LOC", "Mali"), ("PER", "Tomas ECKERT")])
+    assert envoy.role  # the role and what it is of, then the name
 
 
 def test_a_unit_counts_when_it_measures_a_new_number():
