@@ -35,7 +35,8 @@ FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", 
             "new_in_context", "headline", "lede", "lede_typed", "dateline",
             "after_body", "length", "short",
             "window_coverage", "window_gain", "previous_dense", "window_typed", "document_coverage",
-            "document_missing", "year_missing", "unit_missing", "counted", "dateline_long")
+            "document_missing", "year_missing", "unit_missing", "counted", "dateline_long", "type_role",
+            "follows")
 # What the confidence shown to a reader (and compared with the abstention threshold) reads: the
 # passage's best sentence probability, its margin over the best other passage, and that
 # sentence's features that say whether the question can be answered at all.
@@ -306,7 +307,10 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             float(after_body), math.log(1 + len(text)) / 6, float(len(text) < 50),
             window, window - contexts[i], previous_dense, float(held.new) * window,
             *documents[document.id], float(held.unit_missing), float(held.counted),
-            float(bool(dateline) and len(text) - dateline.end() > DATELINE_BODY),
+            float(bool(dateline) and len(text) - dateline.end() > DATELINE_BODY), float(held.role),
+            # the answer after the sentence that says what the question is about: a new element of the
+            # kind asked for, in a sentence whose window (without it) holds the question's terms
+            float(held.new) * _coverage(weighted, total, window_terms, near),
         )
         out.append(Evidence(position, start, end, features))
     return out

@@ -15,13 +15,17 @@ from functools import lru_cache
 from ..reading.lexical import fold, terms
 from ..wording import MONTHS
 
-ANSWER_TYPES = ("number", "person", "date", "place", "cause")
+ANSWER_TYPES = ("number", "person", "date", "place", "cause", "title")
 
 # Patterns on the folded question (lower case, no accents, straight apostrophes).
 _ASKS = {
     "number": r"\bcombien\b|\bquel(?:le)?s? (?:est |etait |a ete )?(?:le |la )?(?:nombre|montant|somme|"
               r"pourcentage|proportion|part|budget|cout|total|effectif|quantite|taux)\b|\bhow (?:many|much)\b|"
-              r"\bwhat (?:number|amount|share|percentage)\b|\bnombre de\b|\bquelle tranche\b",
+              r"\bwhat (?:number|amount|share|percentage)\b|\bnombre de\b|\bquelle tranche\b|"
+              # a measure: an area, a duration, a distance, an age, a capacity (its unit is in _UNITS)
+              r"\b(?:quel(?:le)?s? (?:est |etait |a ete )?(?:le |la |l')?|sur quel(?:le)? |pendant quel(?:le)? )"
+              r"(?:surface|superficie|duree|periode de|distance|delai|age|capacite)\b|\bhow (?:long|far|old)\b|"
+              r"\bwhat (?:area|size)\b",
     "person": r"^(?:et )?qui\b|\b(?:par|a|avec|pour|aupres de) qui\b|\bwho(?:m|se)?\b|\bquel(?:le)?s? (?:est |etait )?"
               r"(?:l'|le |la )?(?:organisation|organisme|partenaire|bailleur|donateur|ministre|ministere|"
               r"ambassad\w*|directeur|directrice|chef|responsable|representant\w*|institution|agence|pays|"
@@ -35,6 +39,10 @@ _ASKS = {
              r"(?:ville|region|localite|lieu|site|commune)\b|\bdepuis quel(?:le)? (?:ville|pays|localite|lieu)\b|"
              r"\bvers quel(?:le)?\b|\bfrom (?:which|what) (?:city|town|country|place)\b|\bin which (?:city|town|"
              r"region|country)\b|\bwhich (?:city|town|region|place)\b",
+    # a title, a theme, a slogan: what a release quotes (« Gouvernance migratoire au Mali … »)
+    "title": r"\b(?:quel(?:le)?s? (?:est |etait |a ete |sont |etaient )?(?:le |la |l'|les )?|sous quel(?:le)?s? |"
+             r"avec quel(?:le)?s? )(?:themes?|intitules?|slogans?|titres?|devises?|mots? d'ordre)\b|"
+             r"\bcomment s'intitul\w*\b|\bwhat (?:is |was )?the (?:theme|title|slogan|motto)\b|\bunder what (?:theme|title)\b",
     "cause": r"\bpourquoi\b|\bpour quelle raison\b|\bwhy\b|\bquelle (?:est la )?(?:raison|cause)\b|\ba cause de quoi\b",
 }
 _ASKS = {kind: re.compile(pattern) for kind, pattern in _ASKS.items()}
@@ -52,7 +60,7 @@ def answer_type(question: str) -> str | None:
         return "number"
     if "où" in question.lower():
         return "place"
-    for kind in ("date", "place", "cause", "person"):
+    for kind in ("title", "date", "place", "cause", "person"):
         if _ASKS[kind].search(folded):
             return kind
     return None
@@ -79,9 +87,15 @@ _UNITS = {
         r"\b(?:dollars?|usd|euros?|eur|francs?|fcfa|cfa|xof|\$|€)",
     r"\b(?:surface|superficie|area)\b": r"\b(?:m2|m²|metres? carres?|hectares?|km2|km²)",
     r"\b(?:combien de temps|duree|delai|how long)\b": r"\b(?:jours?|semaines?|mois|ans|annees?|heures?|days?|weeks?|months?|years?)\b",
-    r"\b(?:distance|how far)\b": r"\b(?:km|kilometres?|metres?)\b",
+    r"\b(?:distance|how far|kilometres?|km)\b": r"\b(?:km|kilometres?|metres?)\b",
+    # « combien de jours, de dollars, d'hectares… »: the unit is what the question counts
+    r"\bcombien d(?:e |')(?:jours|semaines|mois|annees|ans|heures)\b": r"\b(?:jours?|semaines?|mois|ans|annees?|heures?)\b",
+    r"\bcombien d(?:e |')(?:dollars|euros|francs)\b": r"\b(?:dollars?|usd|euros?|eur|francs?|fcfa|cfa|xof|\$|€)",
+    r"\bcombien d(?:e |')(?:hectares|metres carres|m2)\b": r"\b(?:m2|m²|metres? carres?|hectares?|km2|km²)",
 }
 _UNITS = [(re.compile(asked), re.compile(unit)) for asked, unit in _UNITS.items()]
+# How far from a number its unit may stand (« 2,5 millions de dollars americains », « USD 450 »).
+MEASURE_AFTER, MEASURE_BEFORE = 30, 6
 
 
 # A place the entity recogniser may miss: a capitalised name after a word that introduces a place
@@ -95,6 +109,30 @@ _CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ'’-]+(?: [A-ZÀ-Ý][a-zà-ÿ'
 _COUNTED = re.compile(r"\b(?:combien|nombre|how many|how much|number of)(?: de| d'| of)? ?((?:[a-z'-]+ ?){1,2})")
 
 
+# The role a « qui » question asks about (its words, or a verb for it), and the words a release
+# names that role with, near the person (« qui dirige … » → « chef de mission », « directeur »).
+_ROLE_WORDS = {
+    r"\b(?:chef|dirig\w*|direct(?:eur|rice)\w*)\b": r"\b(?:chef|cheffe|direct(?:eur|rice)\w*|dirig\w*|responsable)\b",
+    r"\b(?:responsable|pilot\w*|coordonn\w*|coordinat\w*|gere|gerait|charge)\b":
+        r"\b(?:responsable|chef|cheffe|coordonnat\w*|coordinat\w*|pilot\w*|charge\w*|gestionnaire)\b",
+    r"\bporte-parole\b|\bau nom (?:de|des)\b|\bspokes\w*\b": r"\bporte-parole\b|\bau nom (?:de|des)\b",
+    r"\brepresent\w*\b": r"\brepresent\w*\b",
+    r"\bpresid\w*\b": r"\bpresid\w*\b",
+    r"\bministre\b|\bminister\b": r"\bministre\b",
+    r"\bambassad\w*\b": r"\bambassad\w*\b",
+    r"\b(?:gouverneur|prefet|maire|secretaire|commissaire|conseill\w*|delegue\w*|point focal)\b":
+        r"\b(?:gouverneur|prefet|maire|secretaire|commissaire|conseill\w*|delegue\w*|point focal)\b",
+}
+_ROLES = [(re.compile(cue), re.compile(pattern)) for cue, pattern in _ROLE_WORDS.items()]
+ROLE_NEAR = 80
+
+# A title a release quotes (« … », “ … ”, " … "): short, unlike a quoted statement; named as one
+# when a word such as « thème » or « intitulé » stands in the sentence.
+_QUOTED = re.compile(r"«\s*([^»]{4,300}?)\s*»|“([^”]{4,300}?)”|\"([^\"]{4,300}?)\"")
+TITLE_MAX = 120
+_TITLE_CUE = re.compile(r"\b(?:theme|intitul\w*|slogan|titre|devise|mot d'ordre|sous le signe|baptise\w*|denomm\w*)\b")
+
+
 @dataclass(frozen=True, slots=True)
 class Holds:
     """Whether a sentence holds the kind of element a question asks for, beyond what it names."""
@@ -104,6 +142,7 @@ class Holds:
     person: bool = False  # for « qui »: a person named (a name, or « M. … »), not only an organisation
     unit_missing: bool = False  # the question asks for a unit (dollars, %, ans…) the sentence does not hold
     counted: bool = False  # a new number followed by what the question counts (« 36 femmes » for « combien de femmes »)
+    role: bool = False  # for « qui »: a new person named beside the role the question asks about (« X, chef du bureau »)
 
 
 NOTHING = Holds(False, False, False)
@@ -144,6 +183,44 @@ def _counted(folded: str, asked: str, numbers: set[str]) -> bool:
     return False
 
 
+def _in_role(sentence: str, question: str, entities: list) -> bool:
+    """Whether a person the question does not name stands within ROLE_NEAR characters of a word for
+    the role the question asks about (« Sileymane Sow, chef du sous-bureau » for « qui est responsable
+    du bureau »)."""
+    asked = _folded(question)
+    wanted = [pattern for cue, pattern in _ROLES if cue.search(asked)]
+    if not wanted:
+        return False
+    folded = _folded(sentence)
+    names = [m.span() for m in _TITLE.finditer(sentence)]
+    for label, text in entities:
+        name = _folded(text)
+        if label == "PER" and name not in asked:
+            at = folded.find(name)
+            if at >= 0:
+                names.append((at, at + len(name)))
+    for start, end in names:
+        around = folded[max(0, start - ROLE_NEAR):start] + " " + folded[end:end + ROLE_NEAR]
+        if any(pattern.search(around) for pattern in wanted):
+            return True
+    return False
+
+
+def _measured(folded: str, numbers: set[str] | None, units: list) -> bool:
+    """Whether a unit the question asks for measures one of `numbers` in the folded sentence: it
+    stands just after the number (« 11 mois », « 3 500 metres carres ») or just before it (« $ 450 »);
+    numbers None: a number in words (« trois mois »)."""
+    if not units:
+        return False
+    spans = ([m.span() for m in _NUMBER.finditer(folded) if re.sub(r"[\s.,]", "", m.group(0)) in numbers]
+             if numbers is not None else [m.span() for m in _NUMBER_WORDS.finditer(folded)])
+    for start, end in spans:
+        around = folded[max(0, start - MEASURE_BEFORE):start] + " " + folded[end:end + MEASURE_AFTER]
+        if any(u.search(around) for u in units):
+            return True
+    return False
+
+
 def holds(sentence: str, question: str, kind: str | None, entities: list) -> Holds:
     """Whether `sentence` (with its `entities`, (label, text) pairs) holds what `question` asks for."""
     if kind is None:
@@ -155,7 +232,7 @@ def holds(sentence: str, question: str, kind: str | None, entities: list) -> Hol
         new = bool(numbers - _numbers(question)) or (not numbers and held)
         asked = _folded(question)
         units = [u for a, u in _UNITS if a.search(asked)]
-        unit = any(u.search(folded) for u in units)
+        unit = _measured(folded, numbers - _numbers(question) if numbers else None, units)
         return Holds(held, new, unit, unit_missing=bool(units) and not unit,
                      counted=new and _counted(folded, asked, numbers - _numbers(question)))
     if kind == "date":
@@ -165,13 +242,18 @@ def holds(sentence: str, question: str, kind: str | None, entities: list) -> Hol
     if kind == "person":
         held, new = _named(entities, ("PER", "ORG"), question)
         person = _named(entities, ("PER",), question)[1] or bool(_TITLE.search(sentence))
-        return Holds(held or person, new or person, False, person)
+        return Holds(held or person, new or person, False, person, role=person and _in_role(sentence, question, entities))
     if kind == "place":
         held, new = _named(entities, ("LOC",), question)
         if not new:
             cued = _cued_places(sentence, question)
             held, new = held or bool(cued), bool(cued)
         return Holds(held, new, False)
+    if kind == "title":
+        quoted = [_folded("".join(groups)) for groups in _QUOTED.findall(sentence)]
+        asked = _folded(question)
+        new = any(len(q) <= TITLE_MAX and q.strip(" .,;:") not in asked for q in quoted)
+        return Holds(bool(quoted), new, new and bool(_TITLE_CUE.search(folded)))
     held = bool(_CAUSE.search(folded))
     return Holds(held, held, False)
 

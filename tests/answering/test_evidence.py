@@ -28,7 +28,13 @@ from qa.reading.lexical import terms
     ("ou a ete celebree la journee ?", "place"),
     ("Depuis quelle ville le convoi est-il parti ?", "place"),
     ("Pourquoi l'aide au retour a-t-elle été suspendue ?", "cause"),
-    ("Quel était le thème de la Journée internationale des migrants 2024 ?", None),
+    ("Quel était le thème de la Journée internationale des migrants 2024 ?", "title"),
+    ("Sous quel intitulé la journée a-t-elle été placée ?", "title"),
+    ("Comment s'intitule l'étude restituée à Dakar ?", "title"),
+    ("Sur quelle surface s'étend le centre pour migrants ?", "number"),
+    ("Quelle est la durée du projet ?", "number"),
+    ("Quel est le délai de prescription d'une dette locative ?", "number"),
+    ("Quel message le ministre a-t-il adressé ?", None),
     ("Les migrants qui sont rentrés ont-ils reçu un kit ?", None),  # a relative « qui » asks for no one
 ])
 def test_answer_type_of_a_question(question, kind):
@@ -58,6 +64,50 @@ def test_what_a_number_counts_and_measures():
     assert not holds("Il a versé 450 dollars.", "Combien a-t-il dû verser ?", "number", []).unit_missing
 
 
+def test_a_person_counts_in_the_role_the_question_asks_about():
+    question = "Qui est responsable du bureau local de l'OIM à Kolda ?"
+    head = holds("Sileymane Sow, chef du sous bureau OIM de Kolda, a présenté les projets.", question, "person",
+                 [("PER", "Sileymane Sow"), ("ORG", "OIM"), ("LOC", "Kolda")])
+    assert head.person and head.role
+    spokesman = "qui etait le porte-parole des 171 migrants maliens bloques au niger"
+    assert holds("Selon le porte-parole de ces migrants, Hamara Fofana, ils avaient refusé d'être rapatriés.",
+                 spokesman, "person", [("PER", "Hamara Fofana")]).role
+    other = holds("Selon le chef de cabinet du ministère, Mohamed Ag Albachar, les 171 migrants étaient bloqués.",
+                  spokesman, "person", [("PER", "Mohamed Ag Albachar")])
+    assert other.person and not other.role  # a person, in another role
+    envoy = holds("Le Représentant de la Délégation de l’Union européenne au Mali, M. Tomas ECKERT, a réitéré le "
+                  "soutien de l’UE.", "Qui représentait l'Union européenne à Ségou ?", "person",
+                  [("ORG", "Délégation de l’Union européenne"), ("LOC", "Mali"), ("PER", "Tomas ECKERT")])
+    assert envoy.role  # the role and what it is of, then the name
+
+
+def test_a_unit_counts_when_it_measures_a_new_number():
+    question = "Combien de temps Alpha, 15 ans, est-il resté incarcéré en Libye ?"
+    assert not holds("Parmi les passagers Alpha, 15 ans.", question, "number", []).unit  # « ans », of the age named
+    assert holds("Il y passa 11 mois avant d’être secouru par l’OIM.", question, "number", []).unit
+    assert holds("Ils reçoivent leur appui dans les trois mois.", "Combien de temps attendent-ils l'appui ?",
+                 "number", []).unit
+    area = holds("Le centre est bâti sur une superficie de 3 500 mètres carrés.",
+                 "Sur quelle surface s'étend le centre de Gao ?", "number", [])
+    assert area.new and area.unit and not area.unit_missing
+    assert holds("Le centre a une capacité de 80 lits.", "Sur quelle surface s'étend le centre ?", "number",
+                 []).unit_missing
+    assert holds("Après un périple de six jours et de 2 985 km, le convoi est arrivé à Dakar.",
+                 "Combien de kilomètres le convoi a-t-il parcourus ?", "number", []).unit  # km for kilomètres
+
+
+def test_a_title_is_a_short_quote_the_question_does_not_name():
+    question = "Sous quel intitulé le Mali a-t-il placé la Journée internationale des migrants 2022 ?"
+    theme = holds("Le thème national retenu pour l’édition 2022 est : « Gouvernance migratoire au Mali : enjeux "
+                  "et perspectives ».", question, "title", [])
+    assert theme.new and theme.unit  # a quote, named as a theme
+    assert not holds("La Journée internationale des migrants est célébrée le 18 décembre.", question, "title", []).held
+    statement = holds("« Nous continuons de soutenir le retour sûr et digne des migrants dans leur pays d’origine, avec "
+                      "nos partenaires et les autorités nationales, partout où cela est nécessaire », a déclaré le chef "
+                      "de mission.", question, "title", [])
+    assert statement.held and not statement.new  # a statement is quoted too, but it is no title
+
+
 def test_a_place_the_entity_recogniser_misses_is_read_from_what_introduces_it():
     question = "Dans quelle ville du littoral libyen Issa travaillait-il ?"
     found = holds("Il a travaillé comme ouvrier agricole dans la ville côtière d’Az Zawiyah.", question, "place", [])
@@ -80,6 +130,22 @@ def test_the_window_reads_the_sentences_before_and_the_whole_release(assistant):
     assert np.all(x[:, at["document_coverage"]] >= x[:, at["coverage"]] - 1e-9)
     ignored = matrix(gather(question, vector, hits, assistant.index, assistant.term_weights, years=False))
     assert np.all(ignored[:, at["year_missing"]] == 0.0)
+
+
+def test_the_answer_after_the_sentence_that_sets_out_the_question(assistant):
+    """« follows »: a sentence holding a new element of the kind asked for, just after sentences that
+    hold the question's terms (the lede names the day and Ségou, the next sentence who presided)."""
+    question = "Qui a présidé la journée internationale des migrants célébrée à Ségou ?"
+    hits, vector = assistant._first_stage(question, 10, None, {}, None)
+    evidence = gather(question, vector, hits, assistant.index, assistant.term_weights)
+    x = matrix(evidence)
+    at = {name: FEATURES.index(name) for name in ("follows", "type_new", "window_typed")}
+    assert np.all(x[x[:, at["type_new"]] == 0, at["follows"]] == 0)
+    assert np.all(x[:, at["follows"]] <= x[:, at["window_typed"]] + 1e-9)
+    documents = assistant.index.documents
+    presided = [row for row, e in zip(x, evidence)
+                if documents[hits[e.hit].passage.doc_id].text[e.start:e.end].startswith("La cérémonie a été présidée")]
+    assert presided and presided[0][at["follows"]] > 0.3
 
 
 def test_the_shipped_model_reads_the_features_the_code_computes():
