@@ -251,3 +251,18 @@ def test_opening_checks_sizes_and_verify_reads_every_file(seed_index, seed_setti
     run = qa("verify", "--index", str(index))
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert "terms.jsonl" in run.stderr and "somme de contrôle incorrecte" in run.stderr
+
+
+def test_openmp_threads_spin_briefly_unless_the_user_chose():
+    """Importing qa sets GOMP_SPINCOUNT before the encoder and FAISS load their OpenMP runtime
+    (long spinning made a question 7 to 70 times slower as soon as another process took a core),
+    and keeps whatever the user set."""
+    show = "import os, qa; print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))"
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+
+    def run(extra: dict) -> list[str]:
+        return subprocess.run([sys.executable, "-c", show], env={**env, **extra}, cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=120).stdout.split()
+    assert run({}) == ["1000", "None"]
+    assert run({"GOMP_SPINCOUNT": "50"}) == ["50", "None"]
+    assert run({"OMP_WAIT_POLICY": "PASSIVE"}) == ["None", "PASSIVE"]
