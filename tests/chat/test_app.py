@@ -1,21 +1,14 @@
 """The Gradio app, launched for real on a free port and called with gradio_client."""
 from __future__ import annotations
 
-import socket
-
 import pytest
 from gradio_client import Client
 
+from conftest import free_port
 from qa.chat import page as chat_page
 from qa.service import NOTHING_INDEXED, Service
 from qa.answering.answer import Answer, Citation, Sentence
 from qa.chat.display import answer_html, inert
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

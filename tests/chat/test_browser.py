@@ -3,14 +3,13 @@ the whole release opened on its passage, and untrusted release text staying iner
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 from qa.chat import page as chat_page
 from qa.service import Service
-from conftest import SEGOU, write
+from conftest import SEGOU, free_port, write
 from qa.answering.assistant import Assistant
 from qa.indexing.build import build_index
 from qa.settings import PROJECT_ROOT, Settings
@@ -23,12 +22,6 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 HOSTILE = ("Alerte à Tessalit\nTessalit, le 2 février 2025 – Le convoi humanitaire est arrivé à Tessalit "
            "<script>alert(1)</script> avec des vivres <img src=x onerror=alert(2)> pour les déplacés "
            "![pixel](http://evil.example/pixel.png) et des couvertures <b>épaisses</b>.")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ beyond loopback (--host 0.0.0.0), driven with gradio_client as a script would.""
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from conftest import SEGOU, write
+from conftest import SEGOU, free_port, write
 from qa.access import Access
 from qa.answering.assistant import Assistant
 from qa.chat import page as chat_page
@@ -27,12 +26,6 @@ KAYES = ("Des jardins pour Kayes\nKayes, le 4 avril 2025 – Quarante jardins ma
          "pour les femmes des familles de migrants de retour, avec des pompes solaires fournies par l’OIM.")
 GAO = ("Un centre rénové à Gao\nGao, le 8 mai 2025 – Le centre de transit de Gao, qui accueille les migrants en "
        "détresse, a été rénové et équipé de douze lits supplémentaires.")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def launch(tmp_path_factory, e5, access: Access):

@@ -3,19 +3,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 
 import pytest
 
+from conftest import free_port
 from qa.chat import page as chat_page
 from qa.chat.routes import MAX_BODY_BYTES
 from qa.service import Service
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
