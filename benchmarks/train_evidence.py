@@ -70,6 +70,7 @@ HELD_OUT = {"seeds-blind": ("seeds", ROOT / "benchmarks" / "questions-seeds-blin
 # More development questions over a set's corpus, for training (`--sets seeds,iom,iom-abstain`):
 # the abstention set mixes answerable questions with near misses the corpus cannot answer.
 EXTRA = {"iom-abstain": ("iom", ROOT / "benchmarks" / "questions-iom-abstain-train.jsonl")}
+KNOWN = {**HELD_OUT, **EXTRA}
 
 
 @dataclass
@@ -102,9 +103,8 @@ def index_sets(names: list[str], indexes: Path) -> list[tuple[str, Settings, Pat
                                check=True)
             sets.append((name, Settings.from_env(corpus=spf / "corpus", index=spf / "index"),
                          SHARED / "spf" / "questions-dev.jsonl"))
-        elif name in HELD_OUT or name in EXTRA or ":" in name:  # a known set, or SET:FILE (questions over SET's corpus)
-            known = {**HELD_OUT, **EXTRA}
-            over, path = known[name] if name in known else (name.split(":", 1)[0], Path(name.split(":", 1)[1]))
+        elif name in KNOWN or ":" in name:  # a known set, or SET:FILE (questions over SET's corpus)
+            over, path = KNOWN[name] if name in KNOWN else (name.split(":", 1)[0], Path(name.split(":", 1)[1]))
             base = next(found for found in index_sets([over], indexes))
             sets.append((name, base[1], path))
         else:

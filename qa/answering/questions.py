@@ -199,11 +199,7 @@ def _in_role(sentence: str, question: str, entities: list) -> bool:
             at = folded.find(name)
             if at >= 0:
                 names.append((at, at + len(name)))
-    for start, end in names:
-        around = folded[max(0, start - ROLE_NEAR):start] + " " + folded[end:end + ROLE_NEAR]
-        if any(pattern.search(around) for pattern in wanted):
-            return True
-    return False
+    return _beside(folded, names, ROLE_NEAR, ROLE_NEAR, wanted)
 
 
 def _measured(folded: str, numbers: set[str] | None, units: list) -> bool:
@@ -214,9 +210,15 @@ def _measured(folded: str, numbers: set[str] | None, units: list) -> bool:
         return False
     spans = ([m.span() for m in _NUMBER.finditer(folded) if re.sub(r"[\s.,]", "", m.group(0)) in numbers]
              if numbers is not None else [m.span() for m in _NUMBER_WORDS.finditer(folded)])
+    return _beside(folded, spans, MEASURE_BEFORE, MEASURE_AFTER, units)
+
+
+def _beside(text: str, spans: list[tuple[int, int]], before: int, after: int, patterns: list) -> bool:
+    """Whether one of `patterns` stands within `before` characters before one of `spans` of `text`,
+    or within `after` characters after it."""
     for start, end in spans:
-        around = folded[max(0, start - MEASURE_BEFORE):start] + " " + folded[end:end + MEASURE_AFTER]
-        if any(u.search(around) for u in units):
+        around = text[max(0, start - before):start] + " " + text[end:end + after]
+        if any(pattern.search(around) for pattern in patterns):
             return True
     return False
 
