@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 
 from . import store
+from .decisions import StoredRepeats
 from .segment import Bundle, Segment
 from ..reading.boilerplate import Analysis, Repeats, analyse
 from ..reading.chunking import Passage, Span, passages as cut_passages, sentence_spans
@@ -189,51 +190,55 @@ def _story_state(told: Stories, doc_id: str) -> tuple:
     return told.copies.get(doc_id, ()), told.superseded.get(doc_id), told._newest(doc_id)
 
 
-def cut_releases(documents: list[Document], settings: Settings, analyses: dict[str, Analysis], told: Stories,
+def cut_releases(documents: list[Document], settings: Settings, analyses: Mapping[str, Analysis], told: Stories,
                  before: "Previous | None" = None) -> Cut:
     """Cut every release into passages, repeated text said once (except between releases of one
     story). With `before` (the previous build of the same text pipeline), only the releases that
-    changed, and those whose repeated-text decisions a change can alter, are decided and cut again:
-    the result is the one a build from scratch gives."""
+    changed, and those whose repeated-text decisions a change can alter, are decided and cut again,
+    from what the previous build's segments store (qa.indexing.decisions): the result is the one a
+    build from scratch gives. `analyses`: doc id → its Analysis (read only for the releases decided)."""
     by_id = {d.id: d for d in documents}
     if before is None:
         repeats = Repeats.of((d.id, d.source, analyses[d.id]) for d in documents)
         concerned = set(by_id)
-        excluded: dict[str, list[Span]] = {}
+
+        def dropped(document: Document) -> list[Span]:
+            return repeats.dropped(document.id, told.together)
     else:
-        repeats = Repeats.of((doc_id, d.source, before.analyses[doc_id]) for doc_id, d in before.documents.items())
         gone = [doc_id for doc_id, d in before.documents.items()
                 if doc_id not in by_id or by_id[doc_id].sha256 != d.sha256]
         new = [d for d in documents if d.id not in before.documents or d.id in set(gone)]
+        stored = StoredRepeats(before.parts(), set(gone), [(d.id, d.source, analyses[d.id]) for d in new])
+        # Each sentence a change touches, with its first holder before the change.
         firsts: dict = {}
         for doc_id in gone:
-            for key in repeats.keys_of(doc_id):
-                firsts.setdefault(key, repeats.first.get(key))
-            repeats.remove(doc_id)
+            for digest, key in stored.keys(before.analysis(doc_id)):
+                firsts.setdefault(digest, (key, stored.first(digest, "before")))
         for document in new:
-            for span, found in zip(analyses[document.id].spans, analyses[document.id].terms):
-                firsts.setdefault(tuple(found), repeats.first.get(tuple(found)))
-            repeats.add(document.id, document.source, analyses[document.id])
+            for digest, key in stored.keys(analyses[document.id]):
+                firsts.setdefault(digest, (key, stored.first(digest, "removed")))
         stories_changed = {doc_id for doc_id in set(by_id) | set(before.documents)
                            if _story_state(told, doc_id) != _story_state(before.stories, doc_id)}
-        concerned = repeats.concerned({d.id for d in new}, firsts, stories_changed)
-        excluded = {doc_id: spans for doc_id, spans in before.excluded.items() if doc_id in by_id}
-    out = Cut({}, {}, {}, {d.id: analyses[d.id] for d in documents}, {}, set())
+        concerned = stored.concerned({d.id for d in new}, firsts, stories_changed, analyses.__getitem__)
+
+        def dropped(document: Document) -> list[Span]:
+            return stored.dropped(document.id, document.source, analyses[document.id], told.together)
+    out = Cut({}, {}, {}, {}, {}, set())
     for document in documents:
         doc_id = document.id
-        if doc_id in concerned:
-            spans = repeats.dropped(doc_id, told.together)
-            if before is not None and doc_id in before.documents and before.documents[doc_id].sha256 == document.sha256 \
-                    and _same_spans(before.excluded.get(doc_id, []), spans):
-                out.kept.add(doc_id)
-            else:
-                passages, texts = _cut_one(document, analyses[doc_id], spans, settings)
-                out.passages[doc_id], out.texts[doc_id] = passages, texts
-                out.keys[doc_id] = [passage_key(text) for text in texts]
-                out.recut.add(doc_id)
-        else:
-            spans = excluded.get(doc_id, [])
+        if doc_id not in concerned:
             out.kept.add(doc_id)
+            continue
+        spans = dropped(document)
+        if before is not None and doc_id in before.documents and before.documents[doc_id].sha256 == document.sha256 \
+                and _same_spans(before.excluded(doc_id), spans):
+            out.kept.add(doc_id)
+            continue
+        passages, texts = _cut_one(document, analyses[doc_id], spans, settings)
+        out.passages[doc_id], out.texts[doc_id] = passages, texts
+        out.keys[doc_id] = [passage_key(text) for text in texts]
+        out.analyses[doc_id] = analyses[doc_id]
+        out.recut.add(doc_id)
         if spans:
             out.excluded[doc_id] = spans
     return out
@@ -245,12 +250,10 @@ def _same_spans(a: list[Span], b: list[Span]) -> bool:
 
 @dataclass(slots=True)
 class Previous:
-    """What a build reuses of the previous one: every release's analysis and repeated-text
-    decisions, and where each is stored (its passages are read only when a change concerns it)."""
+    """What a build reuses of the previous one, read on demand: each release's analysis,
+    repeated-text decisions and signature, and where each is stored."""
+    index: store.StoredIndex
     documents: dict[str, Document]
-    analyses: dict[str, Analysis]  # doc id → its analysis
-    signatures: dict[str, Signature]  # content hash → what finding stories reads of it
-    excluded: dict[str, list[Span]]
     stories: Stories
     located: dict[str, tuple[Segment, int]]  # doc id → its segment and its position there
 
@@ -258,19 +261,55 @@ class Previous:
     def of(cls, index: store.StoredIndex, documents: list[Document]) -> "Previous":
         """`documents`: the build's live releases, as read."""
         located = {segment.headers[position].id: (segment, position) for segment, position in index.located()}
-        analyses, signatures, excluded = {}, {}, {}
-        for doc_id, (segment, position) in located.items():
-            analyses[doc_id] = Analysis.from_row(segment.analyses[position])
-            signature_row = segment.signatures[position]
-            signatures[signature_row["sha256"]] = Signature.from_row(signature_row)
-            excluded[doc_id] = [Span(a, b) for a, b in segment.excluded[position]]
-        return cls({d.id: d for d in documents}, analyses, signatures,
-                   {doc_id: spans for doc_id, spans in excluded.items() if spans},
-                   Stories.from_dict(index.stories), located)
+        return cls(index, {d.id: d for d in documents}, Stories.from_dict(index.stories), located)
+
+    def analysis(self, doc_id: str) -> Analysis:
+        segment, position = self.located[doc_id]
+        return Analysis.from_row(segment.analyses[position])
+
+    def excluded(self, doc_id: str) -> list[Span]:
+        segment, position = self.located[doc_id]
+        return [Span(a, b) for a, b in segment.excluded[position]]
+
+    def signatures(self) -> dict[str, Signature]:
+        """Content hash → what finding stories reads of it, for every release."""
+        found = {}
+        for segment, position in self.located.values():
+            row = segment.signatures[position]
+            found[row["sha256"]] = Signature.from_row(row)
+        return found
+
+    def parts(self) -> list:
+        """Each segment's repeated-text tables, its releases and those deleted from it so far."""
+        return [(segment.repeats, segment.headers, set(entry["deleted"]))
+                for segment, entry in zip(self.index.segments, self.index.manifest["segments"])]
 
     def stored(self, doc_id: str) -> Bundle:
         segment, position = self.located[doc_id]
         return segment.bundle(position)
+
+
+class _Analyses(dict):
+    """Doc id → its Analysis, made when first asked: read from the previous build when the release
+    is unchanged there, else analysed (once for each content hash)."""
+
+    def __init__(self, documents: list[Document], before: "Previous | None"):
+        super().__init__()
+        self.by_id = {d.id: d for d in documents}
+        self.before = before
+        self.by_hash: dict[str, Analysis] = {}
+
+    def __missing__(self, doc_id: str) -> Analysis:
+        document = self.by_id[doc_id]
+        before = self.before
+        if before is not None and doc_id in before.located and before.documents.get(doc_id) is not None \
+                and before.documents[doc_id].sha256 == document.sha256:
+            found = before.analysis(doc_id)
+        else:
+            found = self.by_hash.get(document.sha256) or analyse(document)
+        self.by_hash[document.sha256] = found
+        self[doc_id] = found
+        return found
 
 
 def cut_corpus(documents: list[Document], settings: Settings, known: dict[str, Analysis] | None = None,
@@ -310,12 +349,11 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
             progress("lecture", len(documents), len(documents) + len(skipped))
 
         before = Previous.of(previous, known) if same_pipeline else None
-        analyses = {a.sha256: a for a in (before.analyses.values() if before else [])}
-        signatures = before.signatures if before else {}
+        signatures = before.signatures() if before else {}
         signatures = {d.sha256: signatures.get(d.sha256) or signature(d) for d in documents}
+        by_doc = _Analyses(documents, before)
         while True:
             told = stories(documents, signatures)
-            by_doc = {d.id: analyses.get(d.sha256) or analyse(d) for d in documents}
             cut = cut_releases(documents, settings, by_doc, told, before)
             too_long = {doc_id: reason for doc_id in cut.recut
                         if (reason := limits.too_many_passages(len(cut.passages[doc_id])))}
@@ -324,7 +362,6 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
             # Skipped, and the corpus cut again without them (their repeated text goes elsewhere).
             skipped += [Skipped(d.source, too_long[d.id], d.sha256) for d in documents if d.id in too_long]
             documents = [d for d in documents if d.id not in too_long]
-            analyses.update({a.sha256: a for a in by_doc.values()})
 
         fresh = [d for d in documents if d.id not in cut.kept]
         # What the fresh releases may reuse: the vectors, terms, sentence vectors and entities of
@@ -449,7 +486,7 @@ def _merged(kept: list[tuple[Segment, "store.Kept"]], bundles: list[Bundle]) -> 
     """The build's segments, oldest first: those kept, then the new one; the newest merged into
     one when the merge policy says so (store.merge_plan), from what they stored."""
     live = [[i for i, h in enumerate(segment.headers) if h.id not in plan.deleted] for segment, plan in kept]
-    sizes = [sum(len(segment.passage_range(i)) for i in found) for (segment, _), found in zip(kept, live)]
+    sizes = [int(segment.passage_counts()[found].sum()) for (segment, _), found in zip(kept, live)]
     segments: list = [plan for _, plan in kept]
     if bundles:
         sizes.append(sum(len(b.passages) for b in bundles))

@@ -6,7 +6,8 @@ of segments and, for each, the releases deleted from it since it was written (to
                        passage_documents.npy (each passage's release in the segment), keys.jsonl,
                        terms.jsonl, postings/ (BM25 term frequencies), vectors.npy, dense.faiss (a
                        row a passage); sentences.jsonl, sentence_columns.npz, sentence_vectors.npy
-                       (a row a sentence, by release then text order); segment.json (what it
+                       (a row a sentence, by release then text order); repeats/ (what deciding
+                       repeated text reads, see qa.indexing.decisions); segment.json (what it
                        holds, and each file's checksum)
 
 A build adds the releases it read or cut again as one new segment and marks their previous
@@ -26,6 +27,7 @@ import numpy as np
 
 from ..reading.chunking import Passage
 from ..reading.documents import Document
+from .decisions import RepeatTables, write_tables
 from .files import save_array, sha256_of, stat_of, sync
 from .postings import Postings
 from .records import Header, Rows, write_rows
@@ -78,6 +80,7 @@ def write_segment(folder: Path, bundles: Iterable[Bundle], dim: int) -> dict:
     write_rows(folder / "documents.jsonl", (asdict(b.document) for b in bundles))
     write_rows(folder / "headers.jsonl", (Header.of(b.document).to_row() for b in bundles))
     write_rows(folder / "analysis.jsonl", (b.analysis for b in bundles))
+    write_tables(folder, [b.analysis for b in bundles])
     write_rows(folder / "signatures.jsonl", (b.signature for b in bundles))
     write_rows(folder / "excluded.jsonl", (b.excluded for b in bundles))
     write_rows(folder / "passages.jsonl", (asdict(p) for p in passages))
@@ -140,6 +143,7 @@ class Segment:
         self.analyses = Rows(folder / "analysis.jsonl")
         self.signatures = Rows(folder / "signatures.jsonl")
         self.excluded = Rows(folder / "excluded.jsonl")
+        self._repeats: RepeatTables | None = None
         count, passages, sentences = len(self.headers), len(self.passages), len(self.sentences)
         problems = [name for name, ok in (
             ("headers.jsonl", len(self.documents) == count == self.record["documents"] == len(self.analyses)
@@ -161,6 +165,17 @@ class Segment:
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def repeats(self) -> RepeatTables:
+        """What deciding repeated text reads of the segment (opened by the first build that asks)."""
+        if self._repeats is None:
+            self._repeats = RepeatTables(self.path)
+        return self._repeats
+
+    def passage_counts(self) -> np.ndarray:
+        """How many passages each release of the segment has, by position."""
+        return np.bincount(self.passage_documents, minlength=len(self.headers))
 
     def passage_range(self, position: int) -> range:
         """The rows of the passages of the segment's release at `position`."""

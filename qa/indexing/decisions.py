@@ -1,0 +1,320 @@
+"""Repeated-text decisions of a build, answered from tables each segment stores.
+
+Which sentences a release leaves out as said elsewhere (qa.reading.boilerplate.Repeats) is decided
+over the whole corpus: the releases holding a sentence, the first of them by file name, and for
+the long ones, the sentences 90 % inside another. A change of one release alters the decisions of
+a few others only, but finding them with Repeats means building it over every release. So each
+segment stores, for its releases, the tables those questions read (`tables`, `RepeatTables`), and
+`StoredRepeats` answers them over a build's segments, without the releases a build removes and
+with those it adds: the answers a Repeats over the same releases gives (tests/indexing/
+test_incremental checks that incremental builds equal builds from scratch). Sentences and terms
+are known by 64-bit digests.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..reading.boilerplate import CONTAINED, LONG_TERMS, MIN_TERMS, Analysis, Key
+from .files import save_array
+
+FOLDER = "repeats"
+_NAMES = ("key", "key_release", "long_key", "long_release", "long_size", "long_offsets", "long_terms",
+          "posting_term", "posting_long", "pair", "pair_long")
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def key_digest(key: Key) -> int:
+    return digest("\x1f".join(key))
+
+
+def _pairs(hashes: np.ndarray) -> np.ndarray:
+    """One digest for each pair of (sorted) term digests."""
+    first, second = np.triu_indices(len(hashes), k=1)
+    with np.errstate(over="ignore"):
+        return hashes[first] ^ (hashes[second] * _MIX + np.uint64(1))
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentences:
+    """A release's compared sentences: each distinct key once, its digest, and for the long ones
+    the sorted digests of their terms."""
+    keys: list[tuple[int, Key]]
+    long: dict[int, np.ndarray]
+
+    @classmethod
+    def of(cls, analysis_terms, term_digest: Callable[[str], int]) -> "_Sentences":
+        keys, long, seen = [], {}, set()
+        for found in analysis_terms:
+            key = tuple(found)
+            words = set(key)
+            if len(words) < MIN_TERMS or key in seen:
+                continue
+            seen.add(key)
+            digest_of = key_digest(key)
+            keys.append((digest_of, key))
+            if len(words) >= LONG_TERMS:
+                long[digest_of] = np.unique(np.fromiter((term_digest(t) for t in words), dtype=np.uint64,
+                                                        count=len(words)))
+        return cls(keys, long)
+
+
+class _TermDigests(dict):
+    def __missing__(self, term: str) -> int:
+        found = self[term] = digest(term)
+        return found
+
+
+def tables(analysis_rows: list[dict]) -> dict[str, np.ndarray]:
+    """The tables a segment stores of its releases' analyses (rows in segment order): every
+    compared sentence's digest and release, sorted; the long ones with their terms (by offsets),
+    the postings of those terms, and each long sentence's signature pairs (any `missing + 2` of its
+    terms: a sentence holding 90 % of it holds two of them)."""
+    term_digest = _TermDigests()
+    keys, key_release, long_key, long_release, sizes, terms = [], [], [], [], [], []
+    for position, row in enumerate(analysis_rows):
+        found = _Sentences.of(row["terms"], term_digest.__getitem__)
+        for digest_of, _ in found.keys:
+            keys.append(digest_of)
+            key_release.append(position)
+        for digest_of, hashes in found.long.items():
+            long_key.append(digest_of)
+            long_release.append(position)
+            sizes.append(len(hashes))
+            terms.append(hashes)
+    order = np.argsort(np.asarray(keys, dtype=np.uint64), kind="stable")
+    out = {"key": np.asarray(keys, dtype=np.uint64)[order], "key_release": np.asarray(key_release, dtype=np.int32)[order],
+           "long_key": np.asarray(long_key, dtype=np.uint64), "long_release": np.asarray(long_release, dtype=np.int32),
+           "long_size": np.asarray(sizes, dtype=np.int32),
+           "long_offsets": np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64),
+           "long_terms": np.concatenate(terms) if terms else np.empty(0, dtype=np.uint64)}
+    owner = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+    order = np.argsort(out["long_terms"], kind="stable")
+    out["posting_term"], out["posting_long"] = out["long_terms"][order], owner[order]
+    # Signature terms: the rarest in this segment (any choice is right; rare ones are selective).
+    values, times = np.unique(out["long_terms"], return_counts=True)
+    counts = dict(zip(values.tolist(), times.tolist()))
+    pairs, pair_long = [], []
+    for number, hashes in enumerate(terms):
+        missing = int(len(hashes) * (1 - CONTAINED))
+        chosen = np.sort(np.asarray(sorted(hashes.tolist(), key=lambda h: (counts[h], h))[:missing + 2],
+                                    dtype=np.uint64))
+        found = _pairs(chosen)
+        pairs.append(found)
+        pair_long.append(np.full(len(found), number, dtype=np.int32))
+    pair = np.concatenate(pairs) if pairs else np.empty(0, dtype=np.uint64)
+    pair_long = np.concatenate(pair_long) if pair_long else np.empty(0, dtype=np.int32)
+    order = np.argsort(pair, kind="stable")
+    out["pair"], out["pair_long"] = pair[order], pair_long[order]
+    return out
+
+
+def write_tables(folder: Path, analysis_rows: list[dict]) -> None:
+    (folder / FOLDER).mkdir()
+    for name, array in tables(analysis_rows).items():
+        save_array(folder / FOLDER / f"{name}.npy", array)
+
+
+class RepeatTables:
+    """A segment's tables, memory-mapped (a build reads only the rows its questions touch)."""
+
+    def __init__(self, folder: Path):
+        for name in _NAMES:
+            setattr(self, name, np.load(folder / FOLDER / f"{name}.npy", allow_pickle=False, mmap_mode="r"))
+
+    def holders(self, digest_of: int) -> np.ndarray:
+        """The positions of the releases holding a compared sentence."""
+        value = np.uint64(digest_of)
+        return np.asarray(self.key_release[np.searchsorted(self.key, value, "left"):
+                                           np.searchsorted(self.key, value, "right")])
+
+    def terms_of(self, long: int) -> np.ndarray:
+        return np.asarray(self.long_terms[int(self.long_offsets[long]):int(self.long_offsets[long + 1])])
+
+    def with_pairs(self, pairs: np.ndarray) -> np.ndarray:
+        """The long sentences one of whose signature pairs is among `pairs` (sorted, unique)."""
+        left = np.searchsorted(self.pair, pairs, "left")
+        right = np.searchsorted(self.pair, pairs, "right")
+        hit = right > left
+        if not hit.any():
+            return np.empty(0, dtype=np.int32)
+        return np.unique(np.concatenate([self.pair_long[a:b] for a, b in zip(left[hit], right[hit])]))
+
+    def with_term(self, term: np.uint64) -> np.ndarray:
+        return np.asarray(self.posting_long[np.searchsorted(self.posting_term, term, "left"):
+                                            np.searchsorted(self.posting_term, term, "right")])
+
+    def term_count(self, term: np.uint64) -> int:
+        return int(np.searchsorted(self.posting_term, term, "right") - np.searchsorted(self.posting_term, term, "left"))
+
+
+@dataclass(slots=True)
+class _Part:
+    """A stored segment as the build sees it: its tables, its releases, and which are live
+    before the build (`before`) and once its removals are done (`after`)."""
+    tables: RepeatTables
+    ids: list[str]
+    sources: list[str]
+    before: np.ndarray
+    after: np.ndarray
+
+
+class StoredRepeats:
+    """Repeats over a build's stored segments (`parts`: (tables, headers, releases deleted so far)),
+    minus the releases `gone` (removed or changed by this build), plus the `new` ones
+    ((doc id, source, Analysis)). States: "before" (the previous build), "removed" (without the
+    gone releases) and "after" (with the new ones)."""
+
+    def __init__(self, parts, gone: set[str], new: list[tuple[str, str, Analysis]]):
+        self.parts: list[_Part] = []
+        self.source: dict[str, str] = {}  # doc id → file name, of every release stored or new
+        for tables_of, headers, deleted in parts:
+            ids = [h.id for h in headers]
+            self.source.update((h.id, h.source) for h in headers)
+            before = np.fromiter((i not in deleted for i in ids), dtype=bool, count=len(ids))
+            after = before & np.fromiter((i not in gone for i in ids), dtype=bool, count=len(ids))
+            self.parts.append(_Part(tables_of, ids, [h.source for h in headers], before, after))
+        self.term_digest = _TermDigests()
+        self.new: dict[str, _Sentences] = {}
+        self.new_holders: dict[int, set[str]] = defaultdict(set)
+        for doc_id, source, analysis in new:
+            found = self.new[doc_id] = _Sentences.of(analysis.terms, self.term_digest.__getitem__)
+            self.source[doc_id] = source
+            for digest_of, _ in found.keys:
+                self.new_holders[digest_of].add(doc_id)
+
+    def holders(self, digest_of: int, state: str = "after") -> set[str]:
+        found = set()
+        for part in self.parts:
+            alive = part.before if state == "before" else part.after
+            found.update(part.ids[p] for p in part.tables.holders(digest_of) if alive[p])
+        if state == "after":
+            found |= self.new_holders.get(digest_of, set())
+        return found
+
+    def first(self, digest_of: int, state: str = "after") -> str | None:
+        """The holder that keeps a sentence: the first by file name."""
+        best = None
+        for part in self.parts:
+            alive = part.before if state == "before" else part.after
+            for p in part.tables.holders(digest_of):
+                if alive[p] and (best is None or part.sources[p] < best[0]):
+                    best = (part.sources[p], part.ids[p])
+        if state == "after":
+            for doc_id in self.new_holders.get(digest_of, ()):
+                if best is None or self.source[doc_id] < best[0]:
+                    best = (self.source[doc_id], doc_id)
+        return None if best is None else best[1]
+
+    def words(self, key: Key) -> np.ndarray:
+        return np.unique(np.fromiter((self.term_digest[t] for t in set(key)), dtype=np.uint64))
+
+    def inside(self, words: np.ndarray) -> set[int]:
+        """The long sentences (digests) of the "after" state that a sentence of these terms holds
+        90 % of."""
+        found = set()
+        pairs = np.unique(_pairs(words))
+        for part in self.parts:
+            for long in part.tables.with_pairs(pairs):
+                if part.after[part.tables.long_release[long]]:
+                    terms = part.tables.terms_of(int(long))
+                    if np.isin(terms, words, assume_unique=True).sum() >= CONTAINED * len(terms):
+                        found.add(int(part.tables.long_key[long]))
+        for sentences in self.new.values():
+            for digest_of, terms in sentences.long.items():
+                if np.isin(terms, words, assume_unique=True).sum() >= CONTAINED * len(terms):
+                    found.add(digest_of)
+        return found
+
+    def keys(self, analysis: Analysis) -> list[tuple[int, Key]]:
+        """A release's compared sentences, each once: (digest, key)."""
+        return _Sentences.of(analysis.terms, self.term_digest.__getitem__).keys
+
+    def concerned(self, changed: set[str], firsts: dict[int, tuple[Key, str | None]], stories: set[str],
+                  analysis_of: Callable[[str], Analysis]) -> set[str]:
+        """Repeats.concerned over the "after" state (`firsts`: digest → (key, first holder before))."""
+        present = self._present()
+        found = {doc_id for doc_id in changed if doc_id in present}
+        for digest_of, (key, before) in firsts.items():
+            if self.first(digest_of) != before:
+                found |= self.holders(digest_of)
+                if len(set(key)) >= LONG_TERMS:
+                    found |= {self.first(inner) for inner in self.inside(self.words(key))}
+        for doc_id in stories:
+            if doc_id not in present:
+                continue
+            found.add(doc_id)
+            for digest_of, key in self.keys(analysis_of(doc_id)):
+                if self.first(digest_of) == doc_id:
+                    found |= self.holders(digest_of)
+                    if len(set(key)) >= LONG_TERMS:
+                        found |= {self.first(inner) for inner in self.inside(self.words(key))}
+        return found
+
+    def _present(self) -> set[str]:
+        present = set(self.new)
+        for part in self.parts:
+            present.update(i for i, alive in zip(part.ids, part.after) if alive)
+        return present
+
+    def dropped(self, doc_id: str, source: str, analysis: Analysis,
+                together: Callable[[str, str], bool] | None = None) -> list:
+        """Repeats.dropped over the "after" state."""
+        together = together or (lambda a, b: False)
+        out, seen = [], set()
+        compared = [(span, tuple(found)) for span, found in zip(analysis.spans, analysis.terms)
+                    if len(set(found)) >= MIN_TERMS]
+        for span, key in compared:
+            digest_of = key_digest(key)
+            first = self.first(digest_of)
+            if first != doc_id:
+                if not together(first, doc_id):
+                    out.append(span)
+            elif key in seen:
+                if not together(doc_id, doc_id):
+                    out.append(span)
+            else:
+                seen.add(key)
+                if len(set(key)) >= LONG_TERMS and self._said_better(key, digest_of, doc_id, source, together):
+                    out.append(span)
+        return out if len(set(out)) < len(compared) else []
+
+    def _said_better(self, key: Key, digest_of: int, doc_id: str, source: str,
+                     together: Callable[[str, str], bool]) -> bool:
+        words = self.words(key)
+        missing = int(len(words) * (1 - CONTAINED))
+        figures = np.unique(np.fromiter((self.term_digest[t] for t in set(key) if any(c.isdigit() for c in t)),
+                                        dtype=np.uint64))
+        counts = [sum(part.tables.term_count(term) for part in self.parts) for term in words]
+        rarest = words[np.argsort(counts, kind="stable")[:missing + 2]]
+        candidates: dict[int, np.ndarray] = {}
+        for part in self.parts:
+            holding = np.concatenate([part.tables.with_term(term) for term in rarest])
+            longs, times = np.unique(holding, return_counts=True)
+            for long in longs[times >= 2]:
+                if part.after[part.tables.long_release[long]]:
+                    candidates.setdefault(int(part.tables.long_key[long]), part.tables.terms_of(int(long)))
+        for sentences in self.new.values():
+            for other_digest, terms in sentences.long.items():
+                if np.isin(rarest, terms, assume_unique=True).sum() >= 2:
+                    candidates.setdefault(other_digest, terms)
+        candidates.pop(digest_of, None)
+        for other_digest, other in candidates.items():
+            holder = self.first(other_digest)
+            if holder == doc_id or together(holder, doc_id):
+                continue
+            if not np.isin(figures, other, assume_unique=True).all():
+                continue
+            better = len(other) > len(words) or (len(other) == len(words) and self.source[holder] < source)
+            if better and np.isin(words, other, assume_unique=True).sum() >= CONTAINED * len(words):
+                return True
+        return False
