@@ -15,14 +15,14 @@ from typing import Callable, Mapping
 import numpy as np
 
 from . import store
-from .decisions import StoredRepeats
+from .decisions import StoredRepeats, updated_stories
 from .segment import Bundle, Segment
 from ..reading.boilerplate import Analysis, Repeats, analyse
 from ..reading.chunking import Passage, Span, passages as cut_passages, sentence_spans
 from ..reading.entities import entities
 from ..reading.documents import Document, Skipped, list_corpus, read_corpus, trusted_digest
 from ..reading.limits import Limits
-from ..reading.stories import Signature, Stories, signature, stories
+from ..reading.stories import Signature, Stories, signature, stories, story_keys
 from .embedding import Encoder, EncoderInfo
 from ..errors import IndexCorruptError, IndexMissingError, QAError
 from ..reading.lexical import terms
@@ -271,22 +271,58 @@ class Previous:
         segment, position = self.located[doc_id]
         return [Span(a, b) for a, b in segment.excluded[position]]
 
-    def signatures(self) -> dict[str, Signature]:
-        """Content hash → what finding stories reads of it, for every release."""
-        found = {}
-        for segment, position in self.located.values():
-            row = segment.signatures[position]
-            found[row["sha256"]] = Signature.from_row(row)
-        return found
+    def signature(self, doc_id: str) -> Signature:
+        segment, position = self.located[doc_id]
+        return Signature.from_row(segment.signatures[position])
 
-    def parts(self) -> list:
-        """Each segment's repeated-text tables, its releases and those deleted from it so far."""
-        return [(segment.repeats, segment.headers, set(entry["deleted"]))
+    def story_keys(self, doc_id: str) -> list[tuple[str, str]]:
+        """The keys finding stories compared the release by, as the previous build stored it."""
+        segment, position = self.located[doc_id]
+        return story_keys(Document(**segment.documents[position]), self.signature(doc_id))
+
+    def parts(self, tables: str = "repeats") -> list:
+        """Each segment's tables (`repeats` or `story_keys`), its releases and those deleted from it."""
+        return [(getattr(segment, tables), segment.headers, set(entry["deleted"]))
                 for segment, entry in zip(self.index.segments, self.index.manifest["segments"])]
 
     def stored(self, doc_id: str) -> Bundle:
         segment, position = self.located[doc_id]
         return segment.bundle(position)
+
+
+class _Signatures(dict):
+    """Doc id → its Signature, made when first asked: read from the previous build when the release
+    is unchanged there, else computed."""
+
+    def __init__(self, documents: list[Document], before: "Previous | None"):
+        super().__init__()
+        self.by_id = {d.id: d for d in documents}
+        self.before = before
+
+    def __missing__(self, doc_id: str) -> Signature:
+        document, before = self.by_id[doc_id], self.before
+        if before is not None and doc_id in before.located and _unchanged(before, document):
+            found = before.signature(doc_id)
+        else:
+            found = signature(document)
+        self[doc_id] = found
+        return found
+
+
+def _unchanged(before: "Previous", document: Document) -> bool:
+    previous = before.documents.get(document.id)
+    return previous is not None and previous.sha256 == document.sha256
+
+
+def find_stories(documents: list[Document], signatures: Mapping[str, Signature], before: "Previous | None") -> Stories:
+    """The corpus's stories: from scratch, or from the previous build's decided pairs (the same)."""
+    if before is None or before.stories.links is None:
+        return stories(documents, {d.sha256: signatures[d.id] for d in documents})
+    by_id = {d.id: d for d in documents}
+    gone = {doc_id for doc_id in before.located if doc_id not in by_id or not _unchanged(before, by_id[doc_id])}
+    new = [(d, signatures[d.id]) for d in documents if d.id not in before.located or d.id in gone]
+    return updated_stories(before.stories, before.parts("story_keys"), gone, new, before.story_keys, by_id.get,
+                           signatures.__getitem__)
 
 
 class _Analyses(dict):
@@ -302,8 +338,7 @@ class _Analyses(dict):
     def __missing__(self, doc_id: str) -> Analysis:
         document = self.by_id[doc_id]
         before = self.before
-        if before is not None and doc_id in before.located and before.documents.get(doc_id) is not None \
-                and before.documents[doc_id].sha256 == document.sha256:
+        if before is not None and doc_id in before.located and _unchanged(before, document):
             found = before.analysis(doc_id)
         else:
             found = self.by_hash.get(document.sha256) or analyse(document)
@@ -349,11 +384,10 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
             progress("lecture", len(documents), len(documents) + len(skipped))
 
         before = Previous.of(previous, known) if same_pipeline else None
-        signatures = before.signatures() if before else {}
-        signatures = {d.sha256: signatures.get(d.sha256) or signature(d) for d in documents}
+        signatures = _Signatures(documents, before)
         by_doc = _Analyses(documents, before)
         while True:
-            told = stories(documents, signatures)
+            told = find_stories(documents, signatures, before)
             cut = cut_releases(documents, settings, by_doc, told, before)
             too_long = {doc_id: reason for doc_id in cut.recut
                         if (reason := limits.too_many_passages(len(cut.passages[doc_id])))}
@@ -439,7 +473,7 @@ class _Reusable:
                    store.load_sentence_vectors(index), store.load_sentence_entities(index) if terms else {})
 
 
-def _bundles(fresh: list[Document], cut: Cut, old: _Reusable, signatures: dict[str, Signature], encoder: Encoder,
+def _bundles(fresh: list[Document], cut: Cut, old: _Reusable, signatures: Mapping[str, Signature], encoder: Encoder,
              progress: Progress | None) -> tuple[list[Bundle], int]:
     """What the new segment stores of each fresh release: its passages, their terms and vectors
     (reused when the same text was embedded before), its sentences with their entities and vectors.
@@ -477,7 +511,7 @@ def _bundles(fresh: list[Document], cut: Cut, old: _Reusable, signatures: dict[s
             [old.terms[k] if k in old.terms else lexical_terms(p) for k, p in zip(doc_keys, passages)],
             np.asarray([vectors[k] for k in doc_keys], dtype=np.float32).reshape(len(doc_keys), dim),
             doc_rows, np.asarray([sentence_vectors[r["key"]] for r in doc_rows], dtype=np.float32).reshape(-1, dim),
-            cut.analyses[document.id].to_row(), signatures[document.sha256].to_row(),
+            cut.analyses[document.id].to_row(), signatures[document.id].to_row(),
             [[s.start, s.end] for s in cut.excluded.get(document.id, [])]))
     return bundles, len(missing)
 

@@ -1,4 +1,4 @@
-"""Repeated-text decisions of a build, answered from tables each segment stores.
+"""What a build decides over the whole corpus (repeated text, stories), from tables each segment stores.
 
 Which sentences a release leaves out as said elsewhere (qa.reading.boilerplate.Repeats) is decided
 over the whole corpus: the releases holding a sentence, the first of them by file name, and for
@@ -20,7 +20,10 @@ from typing import Callable
 
 import numpy as np
 
+from itertools import combinations
+
 from ..reading.boilerplate import CONTAINED, LONG_TERMS, MIN_TERMS, Analysis, Key
+from ..reading.stories import RARE_FIGURE, Stories, assemble, decide, shared_limit, story_keys
 from .files import save_array
 
 FOLDER = "repeats"
@@ -318,3 +321,110 @@ class StoredRepeats:
             if better and np.isin(words, other, assume_unique=True).sum() >= CONTAINED * len(words):
                 return True
         return False
+
+
+# Stories (qa.reading.stories): releases are compared when they share a key (story_keys) that few
+# releases share (shared_limit). Each segment stores its releases' keys, so that a change decides
+# again only the pairs sharing a key it touches; the other pairs keep the previous build's decision.
+STORY_FOLDER = "stories"
+
+
+def story_digest(kind: str, value: str) -> int:
+    return digest(f"{kind}\x1f{value}")
+
+
+def write_story_keys(folder: Path, keys_by_release: list[list[tuple[str, str]]]) -> None:
+    """The digests of each release's story keys (releases in segment order), sorted."""
+    found = [(story_digest(kind, value), position) for position, keys in enumerate(keys_by_release)
+             for kind, value in set(keys)]
+    key = np.asarray([k for k, _ in found], dtype=np.uint64)
+    release = np.asarray([p for _, p in found], dtype=np.int32)
+    order = np.argsort(key, kind="stable")
+    (folder / STORY_FOLDER).mkdir()
+    save_array(folder / STORY_FOLDER / "key.npy", key[order])
+    save_array(folder / STORY_FOLDER / "release.npy", release[order])
+
+
+class StoryKeys:
+    """A segment's story keys, memory-mapped."""
+
+    def __init__(self, folder: Path):
+        self.key = np.load(folder / STORY_FOLDER / "key.npy", allow_pickle=False, mmap_mode="r")
+        self.release = np.load(folder / STORY_FOLDER / "release.npy", allow_pickle=False, mmap_mode="r")
+
+    def holders(self, digest_of: int) -> np.ndarray:
+        value = np.uint64(digest_of)
+        return np.asarray(self.release[np.searchsorted(self.key, value, "left"):
+                                       np.searchsorted(self.key, value, "right")])
+
+
+def _alive(headers, deleted: set[str], gone: set[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    ids = [h.id for h in headers]
+    before = np.fromiter((i not in deleted for i in ids), dtype=bool, count=len(ids))
+    after = before & np.fromiter((i not in gone for i in ids), dtype=bool, count=len(ids))
+    return ids, before, after
+
+
+def updated_stories(previous: Stories, parts, gone: set[str], new: list, keys_before: Callable[[str], list],
+                    document_of: Callable, signature_of: Callable) -> Stories:
+    """What stories() gives over the build's releases, from the previous build's decided pairs
+    (`previous.links`): the pairs sharing a key of a release removed or changed (`gone`, its keys
+    `keys_before(doc id)`) or added (`new`: (Document, Signature)) are decided again, as are the
+    pairs whose key crosses its limit; `parts`: (StoryKeys, headers, releases deleted so far) of
+    each stored segment; `document_of`, `signature_of`: by doc id, for the releases of the build."""
+    stored = [(tables, *_alive(headers, deleted, gone)) for tables, headers, deleted in parts]
+    new_keys = {document.id: {story_digest(kind, value): kind for kind, value in story_keys(document, signed)}
+                for document, signed in new}
+    new_holders: dict[int, list[str]] = defaultdict(list)
+    for doc_id, keys in new_keys.items():
+        for digest_of in keys:
+            new_holders[digest_of].append(doc_id)
+
+    def members(digest_of: int, state: str) -> list[str]:
+        found = []
+        for tables, ids, before, after in stored:
+            alive = before if state == "before" else after
+            found += [ids[p] for p in tables.holders(digest_of) if alive[p]]
+        return found + (new_holders.get(digest_of, []) if state == "after" else [])
+
+    counts: dict[int, int] = {}
+
+    def count(digest_of: int) -> int:
+        if digest_of not in counts:
+            counts[digest_of] = len(members(digest_of, "after"))
+        return counts[digest_of]
+
+    affected = {story_digest(kind, value): kind for doc_id in gone for kind, value in keys_before(doc_id)}
+    for keys in new_keys.values():
+        affected.update(keys)
+    pairs = set()
+    for digest_of, kind in affected.items():
+        for state in ("before", "after"):
+            found = members(digest_of, state)
+            if 1 < len(found) <= shared_limit(kind):
+                pairs.update(combinations(sorted(found), 2))
+    links = previous.links or {"copies": [], "superseded": []}
+    copies = [pair for pair in links["copies"] if tuple(pair) not in pairs and not set(pair) & gone]
+    superseded = [row for row in links["superseded"] if tuple(row[:2]) not in pairs and not set(row[:2]) & gone]
+
+    def keys_of(doc_id: str) -> dict[int, str]:
+        if doc_id in new_keys:
+            return new_keys[doc_id]
+        return {story_digest(kind, value): kind for kind, value in story_keys(document_of(doc_id), signature_of(doc_id))}
+
+    def rare(figure: str) -> bool:
+        return count(story_digest("figure", figure)) <= RARE_FIGURE
+    for a, b in sorted(pairs):
+        if document_of(a) is None or document_of(b) is None:
+            continue  # a release the build no longer holds
+        keys_a, keys_b = keys_of(a), keys_of(b)
+        if not any(1 < count(k) <= shared_limit(kind) for k, kind in keys_a.items() if k in keys_b):
+            continue
+        found = decide(document_of(a), document_of(b), signature_of(a), signature_of(b), rare)
+        if found is None:
+            continue
+        if found[0] == "copy":
+            copies.append([a, b])
+        else:
+            superseded.append([a, b, found[1], found[2]])
+    return assemble(copies, superseded)

@@ -6,8 +6,8 @@ of segments and, for each, the releases deleted from it since it was written (to
                        passage_documents.npy (each passage's release in the segment), keys.jsonl,
                        terms.jsonl, postings/ (BM25 term frequencies), vectors.npy, dense.faiss (a
                        row a passage); sentences.jsonl, sentence_columns.npz, sentence_vectors.npy
-                       (a row a sentence, by release then text order); repeats/ (what deciding
-                       repeated text reads, see qa.indexing.decisions); segment.json (what it
+                       (a row a sentence, by release then text order); repeats/, stories/ (what
+                       deciding repeated text and stories reads, see qa.indexing.decisions); segment.json (what it
                        holds, and each file's checksum)
 
 A build adds the releases it read or cut again as one new segment and marks their previous
@@ -27,7 +27,8 @@ import numpy as np
 
 from ..reading.chunking import Passage
 from ..reading.documents import Document
-from .decisions import RepeatTables, write_tables
+from ..reading.stories import Signature, story_keys
+from .decisions import RepeatTables, StoryKeys, write_story_keys, write_tables
 from .files import save_array, sha256_of, stat_of, sync
 from .postings import Postings
 from .records import Header, Rows, write_rows
@@ -81,6 +82,7 @@ def write_segment(folder: Path, bundles: Iterable[Bundle], dim: int) -> dict:
     write_rows(folder / "headers.jsonl", (Header.of(b.document).to_row() for b in bundles))
     write_rows(folder / "analysis.jsonl", (b.analysis for b in bundles))
     write_tables(folder, [b.analysis for b in bundles])
+    write_story_keys(folder, [story_keys(b.document, Signature.from_row(b.signature)) for b in bundles])
     write_rows(folder / "signatures.jsonl", (b.signature for b in bundles))
     write_rows(folder / "excluded.jsonl", (b.excluded for b in bundles))
     write_rows(folder / "passages.jsonl", (asdict(p) for p in passages))
@@ -144,6 +146,7 @@ class Segment:
         self.signatures = Rows(folder / "signatures.jsonl")
         self.excluded = Rows(folder / "excluded.jsonl")
         self._repeats: RepeatTables | None = None
+        self._story_keys: StoryKeys | None = None
         count, passages, sentences = len(self.headers), len(self.passages), len(self.sentences)
         problems = [name for name, ok in (
             ("headers.jsonl", len(self.documents) == count == self.record["documents"] == len(self.analyses)
@@ -172,6 +175,13 @@ class Segment:
         if self._repeats is None:
             self._repeats = RepeatTables(self.path)
         return self._repeats
+
+    @property
+    def story_keys(self) -> StoryKeys:
+        """The keys finding stories compares releases by (opened by the first build that asks)."""
+        if self._story_keys is None:
+            self._story_keys = StoryKeys(self.path)
+        return self._story_keys
 
     def passage_counts(self) -> np.ndarray:
         """How many passages each release of the segment has, by position."""

@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Callable
 
 from .lexical import fold, terms
 
@@ -29,6 +30,10 @@ RARE_FIGURE = 3
 # Term sets of this similarity (Jaccard) are near-identical bodies; with shared figures, the same event.
 NEAR_IDENTICAL = 0.6
 SAME_EVENT = 0.38
+# Releases sharing a title or a file name stem are compared when at most this many share it; a
+# sentence (word for word, folded), when at most SHARED_SENTENCE do.
+SHARED_KEY = 50
+SHARED_SENTENCE = 20
 # Dates of one story are at most this far apart (a copy is published days after the original).
 STORY_DAYS = 31
 _CORRECTION = re.compile(r"\b(?:rectificatif|rectifie|correctif|corrige|correction|erratum|mise a jour|"
@@ -86,18 +91,25 @@ def _is_correction(document) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Stories:
-    """Which releases tell one story (syndicated copies) and which versions are superseded."""
+    """Which releases tell one story (syndicated copies) and which versions are superseded, and the
+    pairs decided so (`links`: what the next build starts from, see `assemble`)."""
     copies: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc id → the other copies of its story
     superseded: dict[str, str] = field(default_factory=dict)  # older version's doc id → the newer one's
+    # {"copies": [[a, b], …], "superseded": [[a, b, older, newer], …]}: every pair (a < b) linked
+    links: dict | None = None
 
     def to_dict(self) -> dict:
-        return {"copies": {k: list(v) for k, v in sorted(self.copies.items())},
-                "superseded": dict(sorted(self.superseded.items()))}
+        found = {"copies": {k: list(v) for k, v in sorted(self.copies.items())},
+                 "superseded": dict(sorted(self.superseded.items()))}
+        if self.links is not None:
+            found["links"] = self.links
+        return found
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "Stories":
         data = data or {}
-        return cls({k: tuple(v) for k, v in data.get("copies", {}).items()}, dict(data.get("superseded", {})))
+        return cls({k: tuple(v) for k, v in data.get("copies", {}).items()}, dict(data.get("superseded", {})),
+                   data.get("links"))
 
     def story(self, doc_id: str) -> frozenset[str]:
         return frozenset((doc_id, *self.copies.get(doc_id, ())))
@@ -151,76 +163,91 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
 
 
+def story_keys(document, signed: Signature) -> list[tuple[str, str]]:
+    """What a release shares with the releases it is compared with: its figures, its title (of
+    three terms or more), its file name without version number, its sentences (word for word)."""
+    keys = [("figure", figure) for figure in signed.figures]
+    if document.title and len(_title(document).split()) >= 3:
+        keys.append(("title", _title(document)))
+    keys.append(("name", _stem(document.source)[0]))
+    keys += [("sentence", sentence) for sentence in signed.sentences]
+    return keys
+
+
+def shared_limit(kind: str) -> int:
+    """Releases sharing a key of this kind are compared when at most this many share it (a figure
+    that more releases state is not distinctive)."""
+    return RARE_FIGURE if kind == "figure" else SHARED_SENTENCE if kind == "sentence" else SHARED_KEY
+
+
+def decide(a, b, signed_a: Signature, signed_b: Signature, rare: Callable[[str], bool]) -> tuple | None:
+    """Whether two compared releases are versions of one (("superseded", older id, newer id)), copies
+    of one story (("copy",)), or neither (None); `rare(figure)`: whether few releases state it."""
+    union = signed_a.terms | signed_b.terms
+    similarity = len(signed_a.terms & signed_b.terms) / len(union) if union else 0.0
+    shared = {f for f in signed_a.figures & signed_b.figures if rare(f)}
+    shared_lead = {f for f in shared if f in signed_a.lead and f in signed_b.lead}
+    same_title = bool(a.title) and _title(a) == _title(b) and len(_title(a).split()) >= 3
+    same_name = _stem(a.source)[0] == _stem(b.source)[0]
+    correction = _is_correction(a) != _is_correction(b)
+    kept = _sentence_share(signed_a.sentences, signed_b.sentences)
+    if similarity >= 0.5 and a.text != b.text and (same_name or correction or (same_title and kept < 0.9)):
+        older, newer = _order(a, b)
+        return ("superseded", older.id, newer.id)
+    # Word for word, a copy whatever its date; otherwise the dates must allow one story.
+    if kept >= 0.9 or (_compatible(a, b) and (similarity >= NEAR_IDENTICAL or story_score(
+            similarity, len(shared), len(shared_lead)) >= SAME_EVENT)):
+        return ("copy",)
+    return None
+
+
+def assemble(copies: list, superseded: list) -> Stories:
+    """Stories from the pairs decided: `copies` [[a, b], …], `superseded` [[a, b, older, newer], …]
+    (pairs a < b). Copies of copies are one story; an older version with two newer ones is
+    superseded by the one of the later pair."""
+    links: dict[str, set[str]] = defaultdict(set)
+    for a, b in copies:
+        links[a].add(b)
+        links[b].add(a)
+    newer = {}
+    for _, _, older, newest in sorted(superseded):
+        newer[older] = newest
+    groups = _components(links)
+    return Stories({doc_id: tuple(sorted(group - {doc_id})) for group in groups for doc_id in group}, newer,
+                   {"copies": sorted([list(pair) for pair in copies]), "superseded": sorted(list(s) for s in superseded)})
+
+
 def stories(documents: list, signatures: dict[str, Signature] | None = None) -> Stories:
     """Syndicated copies and superseded versions among the releases of a corpus (`signatures`: by
     content hash, those already computed; the others are computed here).
 
-    Candidate pairs share a distinctive figure, a title, or a file name up to its version number;
-    each is then scored, so the cost grows with the pairs that share something, not with the
-    square of the corpus."""
-    documents = sorted(documents, key=lambda d: d.source)
+    Candidate pairs share a distinctive figure, a title, a file name up to its version number, or
+    a sentence (story_keys, shared_limit); each is then decided, so the cost grows with the pairs
+    that share something, not with the square of the corpus."""
     by_id = {d.id: d for d in documents}
     signatures = signatures or {}
     signed = {d.id: signatures.get(d.sha256) or signature(d) for d in documents}
-    term_sets = {doc_id: found.terms for doc_id, found in signed.items()}
-    figure_sets = {doc_id: found.figures for doc_id, found in signed.items()}
-    sentence_sets = {doc_id: found.sentences for doc_id, found in signed.items()}
-    lead = {doc_id: found.lead for doc_id, found in signed.items()}
-    df = Counter(f for found in figure_sets.values() for f in found)
-    keys: dict[tuple, set[str]] = defaultdict(set)
+    holders: dict[tuple, set[str]] = defaultdict(set)
     for d in documents:
-        for figure in figure_sets[d.id]:
-            if df[figure] <= RARE_FIGURE:
-                keys[("figure", figure)].add(d.id)
-        if d.title and len(_title(d).split()) >= 3:
-            keys[("title", _title(d))].add(d.id)
-        keys[("name", _stem(d.source)[0])].add(d.id)
-        # Near-identical bodies share their rarest long terms: a body's 12 rarest terms as a key.
+        for key in story_keys(d, signed[d.id]):
+            holders[key].add(d.id)
     pairs = set()
-    for members in keys.values():
-        if 1 < len(members) <= 50:
+    for (kind, _), members in holders.items():
+        if 1 < len(members) <= shared_limit(kind):
             pairs.update(combinations(sorted(members), 2))
-    pairs.update(_near_identical_candidates(documents, term_sets))
 
-    copies: dict[str, set[str]] = defaultdict(set)
-    superseded: dict[str, str] = {}
+    def rare(figure: str) -> bool:
+        return len(holders[("figure", figure)]) <= RARE_FIGURE
+    copies, superseded = [], []
     for a_id, b_id in sorted(pairs):
-        a, b = by_id[a_id], by_id[b_id]
-        union = term_sets[a_id] | term_sets[b_id]
-        similarity = len(term_sets[a_id] & term_sets[b_id]) / len(union) if union else 0.0
-        shared = {f for f in figure_sets[a_id] & figure_sets[b_id] if df[f] <= RARE_FIGURE}
-        shared_lead = {f for f in shared if f in lead[a_id] and f in lead[b_id]}
-        same_title = bool(a.title) and _title(a) == _title(b) and len(_title(a).split()) >= 3
-        same_name = _stem(a.source)[0] == _stem(b.source)[0]
-        correction = _is_correction(a) != _is_correction(b)
-        kept = _sentence_share(sentence_sets[a_id], sentence_sets[b_id])
-        if similarity >= 0.5 and a.text != b.text and (same_name or correction or (same_title and kept < 0.9)):
-            older, newer = _order(a, b)
-            superseded[older.id] = newer.id
+        found = decide(by_id[a_id], by_id[b_id], signed[a_id], signed[b_id], rare)
+        if found is None:
             continue
-        # Word for word, a copy whatever its date; otherwise the dates must allow one story.
-        if kept >= 0.9 or (_compatible(a, b) and (similarity >= NEAR_IDENTICAL or story_score(
-                similarity, len(shared), len(shared_lead)) >= SAME_EVENT)):
-            copies[a_id].add(b_id)
-            copies[b_id].add(a_id)
-    # A story is every release linked to another by a copy (copies of copies are one story).
-    groups = _components(copies)
-    return Stories({doc_id: tuple(sorted(group - {doc_id})) for group in groups for doc_id in group}, superseded)
-
-
-def _near_identical_candidates(documents, term_sets) -> set[tuple[str, str]]:
-    """Pairs whose rarest terms agree: a body and its copy under another navigation."""
-    df = Counter(t for found in term_sets.values() for t in found)
-    keys: dict[frozenset, set[str]] = defaultdict(set)
-    for d in documents:
-        rare = sorted((t for t in term_sets[d.id] if df[t] >= 2 and not t.isdigit()), key=lambda t: (df[t], t))[:6]
-        for pair in combinations(rare, 2):
-            keys[frozenset(pair)].add(d.id)
-    found = set()
-    for members in keys.values():
-        if 1 < len(members) <= 20:
-            found.update(combinations(sorted(members), 2))
-    return found
+        if found[0] == "copy":
+            copies.append([a_id, b_id])
+        else:
+            superseded.append([a_id, b_id, found[1], found[2]])
+    return assemble(copies, superseded)
 
 
 def _sentences(text: str) -> frozenset[str]:
