@@ -38,7 +38,7 @@ def thread_limit() -> int | None:
 # The code that turns files into passages: when it changes, indexes built before are rebuilt.
 TEXT_PIPELINE = ("reading/formats.py", "reading/releases.py", "reading/documents.py", "reading/chunking.py",
                  "reading/boilerplate.py", "reading/lexical.py", "reading/entities.py", "reading/limits.py",
-                 "reading/stories.py", "indexing/build.py")
+                 "reading/stories.py", "indexing/text.py")
 
 
 def text_pipeline_version() -> str:

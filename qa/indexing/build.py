@@ -7,7 +7,6 @@ or the text pipeline changes the passages, and what changed is embedded again, a
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
@@ -17,21 +16,25 @@ import numpy as np
 from . import store
 from .decisions import StoredRepeats, updated_stories
 from .segment import Bundle, Segment
+from .text import cut_one, lexical_terms, passage_key, passage_sentences
 from ..reading.boilerplate import Analysis, Repeats, analyse
-from ..reading.chunking import Passage, Span, passages as cut_passages, sentence_spans
+from ..reading.chunking import Passage, Span
 from ..reading.entities import entities
 from ..reading.documents import Document, Skipped, list_corpus, read_corpus, trusted_digest
 from ..reading.limits import Limits
 from ..reading.stories import Signature, Stories, signature, stories, story_keys
 from .embedding import Encoder, EncoderInfo
 from ..errors import IndexCorruptError, IndexMissingError, QAError
-from ..reading.lexical import terms
 from ..settings import Settings
 from ..wording import plural
 
 Progress = Callable[[str, int, int], None]
 # Up to this many documents, the report lists each one; above, only those added or changed.
 LIST_ALL = 50
+# A build removing and adding more releases than this decides repeated text and stories over
+# every release in memory (cheaper for a large change); a smaller one, from the tables the
+# segments store (its cost grows with the change, not with the corpus). The decisions are the same.
+IN_MEMORY_ABOVE = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,40 +78,6 @@ class BuildReport:
         for skipped in self.skipped:
             lines.append(f"  ignoré   {skipped.source}  : {skipped.reason}")
         return "\n".join(lines)
-
-
-def embedded_text(document: Document, passage: Passage) -> str:
-    """What the encoder reads: the passage under a contextual header (title, place, date), not shown."""
-    header = " – ".join(part for part in (document.title, document.place, document.date) if part)
-    if header and not passage.text.startswith(document.title or "\0"):
-        return f"{header}\n{passage.text}"
-    return passage.text
-
-
-def lexical_terms(passage: Passage) -> list[str]:
-    """What BM25 reads: the passage's own French terms. The header the encoder reads is left out:
-    repeated in every passage of a release, its title words would match all of them alike."""
-    return terms(passage.text)
-
-
-def passage_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def passage_sentences(passages: list[Passage]) -> list[dict]:
-    """The sentences of the passages, each once (passages overlap by a sentence): where each is in
-    its document, its text's digest and its French terms; what the answer stage reads."""
-    rows, seen = [], set()
-    for passage in passages:
-        for span in sentence_spans(passage.text):
-            place = (passage.doc_id, passage.start + span.start, passage.start + span.end)
-            if place in seen:
-                continue
-            seen.add(place)
-            text = passage.text[span.start:span.end]
-            rows.append({"doc_id": passage.doc_id, "start": place[1], "end": place[2], "key": passage_key(text),
-                         "terms": terms(text), "text": text})
-    return rows
 
 
 def corpus_state(settings: Settings, recorded: dict[str, tuple[list, str]] | None = None) -> dict[str, str]:
@@ -178,13 +147,6 @@ class Cut:
     kept: set[str] = field(default_factory=set)  # releases left as the previous build stored them
 
 
-def _cut_one(document: Document, analysis: Analysis, excluded: list[Span], settings: Settings):
-    passages = cut_passages(document.id, document.text, settings.passage_chars, settings.overlap_sentences,
-                            exclude=excluded, spans=analysis.spans)
-    texts = [embedded_text(document, passage) for passage in passages]
-    return passages, texts
-
-
 def _story_state(told: Stories, doc_id: str) -> tuple:
     """What `told.together(doc_id, …)` depends on for one release."""
     return told.copies.get(doc_id, ()), told.superseded.get(doc_id), told._newest(doc_id)
@@ -208,21 +170,12 @@ def cut_releases(documents: list[Document], settings: Settings, analyses: Mappin
         gone = [doc_id for doc_id, d in before.documents.items()
                 if doc_id not in by_id or by_id[doc_id].sha256 != d.sha256]
         new = [d for d in documents if d.id not in before.documents or d.id in set(gone)]
-        stored = StoredRepeats(before.parts(), set(gone), [(d.id, d.source, analyses[d.id]) for d in new])
-        # Each sentence a change touches, with its first holder before the change.
-        firsts: dict = {}
-        for doc_id in gone:
-            for digest, key in stored.keys(before.analysis(doc_id)):
-                firsts.setdefault(digest, (key, stored.first(digest, "before")))
-        for document in new:
-            for digest, key in stored.keys(analyses[document.id]):
-                firsts.setdefault(digest, (key, stored.first(digest, "removed")))
         stories_changed = {doc_id for doc_id in set(by_id) | set(before.documents)
                            if _story_state(told, doc_id) != _story_state(before.stories, doc_id)}
-        concerned = stored.concerned({d.id for d in new}, firsts, stories_changed, analyses.__getitem__)
-
-        def dropped(document: Document) -> list[Span]:
-            return stored.dropped(document.id, document.source, analyses[document.id], told.together)
+        if len(gone) + len(new) > IN_MEMORY_ABOVE:
+            concerned, dropped = _decided_in_memory(before, analyses, gone, new, stories_changed, told)
+        else:
+            concerned, dropped = _decided_from_segments(before, analyses, gone, new, stories_changed, told)
     out = Cut({}, {}, {}, {}, {}, set())
     for document in documents:
         doc_id = document.id
@@ -234,7 +187,7 @@ def cut_releases(documents: list[Document], settings: Settings, analyses: Mappin
                 and _same_spans(before.excluded(doc_id), spans):
             out.kept.add(doc_id)
             continue
-        passages, texts = _cut_one(document, analyses[doc_id], spans, settings)
+        passages, texts = cut_one(document, analyses[doc_id], spans, settings)
         out.passages[doc_id], out.texts[doc_id] = passages, texts
         out.keys[doc_id] = [passage_key(text) for text in texts]
         out.analyses[doc_id] = analyses[doc_id]
@@ -242,6 +195,48 @@ def cut_releases(documents: list[Document], settings: Settings, analyses: Mappin
         if spans:
             out.excluded[doc_id] = spans
     return out
+
+
+def _decided_from_segments(before: "Previous", analyses: Mapping[str, Analysis], gone: list[str],
+                           new: list[Document], stories_changed: set[str], told: Stories):
+    """The releases a change concerns, and what each leaves out, from the tables the previous
+    build's segments store: the work grows with the change, not with the corpus."""
+    stored = StoredRepeats(before.parts(), set(gone), [(d.id, d.source, analyses[d.id]) for d in new])
+    # Each sentence a change touches, with its first holder before the change.
+    firsts: dict = {}
+    for doc_id in gone:
+        for digest, key in stored.keys(before.analysis(doc_id)):
+            firsts.setdefault(digest, (key, stored.first(digest, "before")))
+    for document in new:
+        for digest, key in stored.keys(analyses[document.id]):
+            firsts.setdefault(digest, (key, stored.first(digest, "removed")))
+    concerned = stored.concerned({d.id for d in new}, firsts, stories_changed, analyses.__getitem__)
+
+    def dropped(document: Document) -> list[Span]:
+        return stored.dropped(document.id, document.source, analyses[document.id], told.together)
+    return concerned, dropped
+
+
+def _decided_in_memory(before: "Previous", analyses: Mapping[str, Analysis], gone: list[str], new: list[Document],
+                       stories_changed: set[str], told: Stories):
+    """The same, over every release's analysis at once (what a large change costs less with)."""
+    gone_ids = set(gone)
+    repeats = Repeats.of((doc_id, d.source, before.analysis(doc_id) if doc_id in gone_ids else analyses[doc_id])
+                         for doc_id, d in before.documents.items())
+    firsts: dict = {}
+    for doc_id in gone:
+        for key in repeats.keys_of(doc_id):
+            firsts.setdefault(key, repeats.first.get(key))
+        repeats.remove(doc_id)
+    for document in new:
+        for found in analyses[document.id].terms:
+            firsts.setdefault(tuple(found), repeats.first.get(tuple(found)))
+        repeats.add(document.id, document.source, analyses[document.id])
+    concerned = repeats.concerned({d.id for d in new}, firsts, stories_changed)
+
+    def dropped(document: Document) -> list[Span]:
+        return repeats.dropped(document.id, told.together)
+    return concerned, dropped
 
 
 def _same_spans(a: list[Span], b: list[Span]) -> bool:
@@ -321,6 +316,8 @@ def find_stories(documents: list[Document], signatures: Mapping[str, Signature],
     by_id = {d.id: d for d in documents}
     gone = {doc_id for doc_id in before.located if doc_id not in by_id or not _unchanged(before, by_id[doc_id])}
     new = [(d, signatures[d.id]) for d in documents if d.id not in before.located or d.id in gone]
+    if len(gone) + len(new) > IN_MEMORY_ABOVE:
+        return stories(documents, {d.sha256: signatures[d.id] for d in documents})
     return updated_stories(before.stories, before.parts("story_keys"), gone, new, before.story_keys, by_id.get,
                            signatures.__getitem__)
 

@@ -103,7 +103,7 @@ def test_answer_sentence_is_the_one_that_answers(assistant):
 def test_bm25_reads_the_passage_and_the_encoder_its_header_too(assistant):
     """The release's title and place are context for the encoder, not words of every passage."""
     from qa.indexing import store
-    from qa.indexing.build import embedded_text
+    from qa.indexing.text import embedded_text
     index = assistant.index
     stored_terms = store.load_terms(index)
     without_place = [(passage, found) for passage, found in zip(index.live_passages(), stored_terms)

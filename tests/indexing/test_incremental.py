@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import write
-from qa.indexing import store
+from qa.indexing import build, store
 from qa.indexing.build import build_index
 from qa.indexing.embedding import EncoderInfo
 from qa.settings import Settings
@@ -124,10 +124,13 @@ def test_incremental_builds_equal_builds_from_scratch(live, tmp_path):
                                                    for s in segments)
 
 
-def test_changes_at_random_equal_builds_from_scratch(tmp_path):
+@pytest.mark.parametrize("in_memory_above", [build.IN_MEMORY_ABOVE, 0], ids=["from-segments", "in-memory"])
+def test_changes_at_random_equal_builds_from_scratch(tmp_path, monkeypatch, in_memory_above):
     """Releases made of shared sentences (repeated text, a sentence inside a longer one, figures
     said by few or many releases, syndicated copies), added, changed, copied and deleted at random
-    (fixed seed): each incremental build is the build from scratch."""
+    (fixed seed): each incremental build is the build from scratch, whether it decides from the
+    segments' tables or over every release in memory."""
+    monkeypatch.setattr(build, "IN_MEMORY_ABOVE", in_memory_above)
     chance = random.Random(20)
     sentences = [s for text in (KAYES, GAO, MOPTI, SEGOU, BAMAKO, ABOUT, LONGER_ABOUT)
                  for s in re.split(r"(?<=[.»]) (?=[A-ZÀ-Ý«L])", text)]

@@ -280,17 +280,17 @@ def test_vectors_and_terms_are_reused_only_for_what_produced_them(corpus_setting
     """A vector is reused for the exact text it was computed from, and a passage's terms only under
     the same French analysis: a new header format re-embeds, a new analysis re-analyses."""
     first = build_index(corpus_settings, e5)
-    import qa.indexing.build
+    import qa.indexing.text
     import qa.reading.lexical
     import qa.settings
-    original = qa.indexing.build.embedded_text
-    monkeypatch.setattr(qa.indexing.build, "embedded_text", lambda document, passage: "Communiqué\n" + original(document, passage))
+    original = qa.indexing.text.embedded_text
+    monkeypatch.setattr(qa.indexing.text, "embedded_text", lambda document, passage: "Communiqué\n" + original(document, passage))
     monkeypatch.setattr(qa.settings, "text_pipeline_version", lambda: "new-header")
     reheaded = build_index(corpus_settings, e5)
     assert reheaded.embedded == reheaded.passage_count == first.passage_count and reheaded.reused == 0
 
-    monkeypatch.setattr(qa.indexing.build, "embedded_text", original)
-    monkeypatch.setattr(qa.indexing.build, "terms", lambda text: ["analyse-v2"] + qa.reading.lexical.terms(text))
+    monkeypatch.setattr(qa.indexing.text, "embedded_text", original)
+    monkeypatch.setattr(qa.indexing.text, "terms", lambda text: ["analyse-v2"] + qa.reading.lexical.terms(text))
     monkeypatch.setattr(qa.settings, "text_pipeline_version", lambda: "new-analysis")
     reanalysed = build_index(corpus_settings, e5)
     assert reanalysed.embedded == reanalysed.passage_count  # the header-less texts were not kept
