@@ -371,7 +371,7 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
         # Releases are reused only when read by the same text pipeline (same code and chunking);
         # vectors are reused whenever the text they embed is the same.
         same_pipeline = previous is not None and previous.manifest.get("chunking") == settings.chunking()
-        known = list(previous.documents.all()) if same_pipeline else []
+        known = list(previous.documents.stored()) if same_pipeline else []
         limits = Limits.of(settings)
         stats: dict[str, list] = {}
         documents, skipped = read_corpus(settings.corpus, limits, known={d.source: d for d in known},

@@ -166,6 +166,23 @@ class Header:
         return {name: getattr(self, name) for name in _HEADER_FIELDS} | {"notices": list(self.notices)}
 
 
+class StoredDocument(Document):
+    """A release as a build stored it, its text read from the build each time it is asked for: a
+    build that changes one release of many reads the texts of the few it concerns only."""
+    __slots__ = ("_rows", "_position")
+
+    def __init__(self, header: Header, rows: Sequence, position: int):
+        for name in _HEADER_FIELDS:
+            value = getattr(header, name)
+            object.__setattr__(self, name, list(value) if name == "notices" else value)
+        object.__setattr__(self, "_rows", rows)
+        object.__setattr__(self, "_position", position)
+
+    @property
+    def text(self) -> str:
+        return self._rows[self._position]["text"]
+
+
 class Documents(Mapping):
     """Document id → the release as indexed, its text read when asked for (the last few kept).
     `headers` holds every release of the build's segments without its text, in position order,
@@ -202,9 +219,9 @@ class Documents(Mapping):
         """The live releases' headers, in position order."""
         return (self.headers[i] for i in self.position.values())
 
-    def all(self) -> Iterator[Document]:
-        """Every live release with its text, read in one pass (what a build reuses)."""
-        return (Document(**row) for i, row in enumerate(self._rows) if self.alive is None or self.alive[i])
+    def stored(self) -> Iterator[StoredDocument]:
+        """Every live release, its text read when asked for (what a build reuses)."""
+        return (StoredDocument(self.headers[i], self._rows, i) for i in self.position.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,7 +140,7 @@ def read_manifest(index_dir: Path) -> dict | None:
     """The live build's manifest, or None when there is no readable one."""
     try:
         build = current_build(index_dir)
-        return json.loads((build / "manifest.json").read_text(encoding="utf-8")) if build else None
+        return orjson.loads((build / "manifest.json").read_bytes()) if build else None
     except (OSError, ValueError, QAError):
         return None
 
@@ -234,7 +234,7 @@ def write_build(index_dir: Path, segments: list[Kept | list[Bundle]], live: dict
                                                                          / SEGMENT_FILE)
 
     # Syndicated copies and superseded versions (qa.answering.timeline), computed from the corpus.
-    (staging / "stories.json").write_text(json.dumps(stories or {}, ensure_ascii=False), encoding="utf-8")
+    (staging / "stories.json").write_bytes(orjson.dumps(stories or {}))
     sync(staging / "stories.json")
     checksums["stories.json"] = sha256_of(staging / "stories.json")
     for path in [staging / "stories.json"] + [staging / "segments" / s["name"] / SEGMENT_FILE for s in listed]:
@@ -263,7 +263,7 @@ def write_build(index_dir: Path, segments: list[Kept | list[Bundle]], live: dict
         "stats": file_stats,
     }
     manifest_path = staging / "manifest.json"
-    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    manifest_path.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     sync(manifest_path)
     sync(staging / "segments")
 
@@ -274,8 +274,22 @@ def write_build(index_dir: Path, segments: list[Kept | list[Bundle]], live: dict
     sync(pointer)
     os.replace(pointer, index_dir / "CURRENT")
     sync(index_dir)
-    _remove_old_builds(builds, keep=name)
+    # Housekeeping once the new build is live: unlinking the files of an old build takes a while
+    # (a large segment's last link), and nothing waits for it. Not a daemon: a command finishes it
+    # before exiting; should it be stopped half-way, the next build removes the rest.
+    cleaner = threading.Thread(target=_remove_old_builds, args=(builds, name), name="old builds")
+    cleaner.start()
+    _CLEANERS.append(cleaner)
     return final
+
+
+_CLEANERS: list[threading.Thread] = []
+
+
+def finish_housekeeping() -> None:
+    """Wait until the old builds the builds of this process left are removed."""
+    while _CLEANERS:
+        _CLEANERS.pop().join()
 
 
 def size_class(passages: int) -> int:

@@ -79,6 +79,7 @@ def test_chunking_change_reembeds_everything(corpus_settings, e5):
 def test_old_builds_are_pruned(corpus_settings, e5):
     for _ in range(4):
         build_index(corpus_settings, e5, rebuild=True)
+    store.finish_housekeeping()  # done after the switch, in the background
     builds = [p for p in (corpus_settings.index / "builds").iterdir()]
     assert len(builds) == store.KEEP_BUILDS
 
@@ -106,6 +107,7 @@ def test_sigkill_during_a_build_leaves_the_previous_index(corpus_settings, e5):
     for extra in corpus_settings.corpus.glob("extra-*.txt"):
         extra.unlink()
     build_index(corpus_settings, e5)
+    store.finish_housekeeping()
     assert not any(p.name.endswith(".partial") for p in builds.iterdir())
 
 
