@@ -25,7 +25,7 @@ from ..indexing.store import StoredIndex
 from ..reading.chunking import sentence_spans
 from ..reading.entities import entities
 from ..reading.lexical import FUZZY_MIN_LENGTH, FUZZY_SIMILARITY, terms
-from .questions import answer_type, holds
+from .questions import answer_type, holds, specific_terms
 from .search import Hit
 
 MODEL_PATH = Path(__file__).with_name("evidence_model.json")
@@ -36,13 +36,18 @@ FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", 
             "after_body", "length", "short",
             "window_coverage", "window_gain", "previous_dense", "window_typed", "document_coverage",
             "document_missing", "year_missing", "unit_missing", "counted", "dateline_long", "type_role",
-            "follows")
+            "follows", "named_missing", "named_window_missing")
 # What the confidence shown to a reader (and compared with the abstention threshold) reads: the
 # passage's best sentence probability, its margin over the best other passage, and that
 # sentence's features that say whether the question can be answered at all.
 CONFIDENCE_FEATURES = ("probability", "margin", "sentence_dense", "coverage", "context_coverage",
                        "passage_coverage", "passage_dense", "type_new", "type_missing", "untyped",
-                       "window_coverage", "document_coverage", "document_missing", "year_missing")
+                       "window_coverage", "document_coverage", "document_missing", "year_missing",
+                       "counted", "type_unit", "unit_missing", "type_role", "new_in_context", "window_typed", "type_person",
+                       "named_missing", "named_window_missing")
+# Features that only the confidence reads: the sentence model gives them no weight (what a question
+# names and its release lacks says whether it can be answered, not which sentence answers it).
+CONFIDENCE_ONLY = ("named_missing", "named_window_missing")
 # A question term missing from a sentence counts this much when the sentence spells it nearly alike.
 FUZZY_CREDIT = 0.8
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][\w'’.\- ]{1,40}?(?:\s*\([^)]{1,40}\))?\s*(?:,[^–—-]{0,40})?\s*[–—-]\s")
@@ -160,6 +165,32 @@ WINDOW = 2
 # A sentence that opens with the dateline and goes on this long is the lede, not just the dateline.
 DATELINE_BODY = 120
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+@lru_cache(maxsize=65536)  # the same entities come back question after question
+def _entity_terms(text: str) -> tuple[str, ...]:
+    return tuple(terms(text))
+
+
+def _prefix_near(named: list[str], vocabulary: set[str]) -> dict[str, set[str]]:
+    """For each named term (a word, not a number) absent from the candidates, their terms that begin
+    like it (its first letters but two, at least four): « malian » → « mali », « libya » → « liby »."""
+    near: dict[str, set[str]] = {}
+    for term in named:
+        if term in vocabulary or term[0].isdigit() or len(term) < 4:
+            continue
+        stem = term[:max(4, len(term) - 2)]
+        found = {other for other in vocabulary if other.startswith(stem) or (len(other) >= 4 and term.startswith(other))}
+        if found:
+            near[term] = found
+    return near
+
+
+def _named_missing(named: list[str], present: set[str], near: dict[str, set[str]]) -> float:
+    """The share of the question's named terms that `present` lacks (nor anything spelt like them)."""
+    if not named:
+        return 0.0
+    return sum(term not in present and not (near.get(term, set()) & present) for term in named) / len(named)
+
+
 def _missing_share(question: list[tuple[str, float]], total: float, present: set[str],
                    near: dict[str, set[str]]) -> float:
     """The weight share of the heaviest question term that `present` lacks (spelt nearly alike counts)."""
@@ -264,10 +295,20 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
     top_score = hits[0].score or 1.0
     # The terms whose presence in a release the document features read: the question's, and the
     # candidates' terms spelt nearly like them.
-    wanted = set(question_terms).union(*near.values())
+    # What the question names specifically (a place, a figure, an edition), when the index knows it:
+    # a near miss names one that is elsewhere in the corpus, not in the release that answers.
+    # … or a question term that a candidate sentence names as an entity (« sénégalais », « mauritanie »
+    # in a question without capitals).
+    entity_terms = {term for row in raw for _, text in row[4] for term in _entity_terms(text)}
+    named_terms = [term for term in dict.fromkeys(specific_terms(question) + [t for t in question_terms if t in entity_terms])
+                   if index.lexical.knows(term)]
+    named_near = {term: near.get(term, set()) | found for term, found in _prefix_near(named_terms, vocabulary).items()}
+    named_near.update({term: near[term] for term in named_terms if term in near and term not in named_near})
+    wanted = set(question_terms).union(named_terms, *near.values(), *named_near.values())
     windows = _Windows(index, hits, raw, question_vector, read, wanted)
     question_years = set(_YEAR.findall(question)) if years else set()
     documents: dict[str, tuple[float, float, float]] = {}  # coverage, missing share, year missing
+    named_missing: dict[str, float] = {}
     for position, *_ in raw:
         document = index.documents[hits[position].passage.doc_id]
         if document.id not in documents:
@@ -278,6 +319,7 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             documents[document.id] = (_coverage(weighted, total, present, near),
                                       _missing_share(weighted, total, present, near),
                                       float(bool(question_years - named)))
+            named_missing[document.id] = _named_missing(named_terms, present, named_near)
 
     out = []
     breaks: dict[str, int] = {}  # release → where its first blank line is (-1: none)
@@ -311,6 +353,8 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             # the answer after the sentence that says what the question is about: a new element of the
             # kind asked for, in a sentence whose window (without it) holds the question's terms
             float(held.new) * _coverage(weighted, total, window_terms, near),
+            named_missing[document.id],
+            _named_missing(named_terms, window_terms | set(raw[i][3]) | headers[document.id], named_near),
         )
         out.append(Evidence(position, start, end, features))
     return out

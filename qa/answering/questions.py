@@ -133,6 +133,32 @@ TITLE_MAX = 120
 _TITLE_CUE = re.compile(r"\b(?:theme|intitul\w*|slogan|titre|devise|mot d'ordre|sous le signe|baptise\w*|denomm\w*)\b")
 
 
+# What names something specific in a question: a number (not a year), an ordinal, a capitalised word.
+_SPECIFIC = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d{3})*(?:[.,]\d+)?(?:\s?(?:ème|eme|ère|er|e)\b)?|"
+                       r"[A-ZÀ-Ý][\w'’-]*|\b\w+i[eè]mes?\b|\bpremi[eè]re?s?\b")
+_ORDINAL_ENDINGS = frozenset({"eme", "er", "ere", "e"})  # « 34ème » is the term 34
+_OPENS = re.compile(r"(?:^|[.?!:;«»\"(]\s*)$")
+
+
+def specific_terms(question: str) -> list[str]:
+    """The index terms of what a question names specifically (in order, once each): a name (a
+    capitalised word, unless it only opens a sentence, « Combien », « Qui »; an acronym or an
+    elided name such as « L'OIM » still counts there), a number that is not a year (« 174 »,
+    « 10 112 »), an ordinal (« 34ème », « deuxième »). What a near miss changes is mostly one of
+    these: another figure, another country, another edition."""
+    out: list[str] = []
+    for match in _SPECIFIC.finditer(question):
+        token = match.group(0)
+        if token[0].isupper() and _OPENS.search(question[:match.start()]):
+            rest = re.sub(r"^[A-Za-z]['’]", "", token)
+            if not (rest != token and rest[:1].isupper()) and sum(c.isupper() for c in rest) < 2:
+                continue
+        if _YEAR.fullmatch(token.strip()):
+            continue
+        out.extend(term for term in terms(token) if term not in _ORDINAL_ENDINGS)
+    return list(dict.fromkeys(out))
+
+
 @dataclass(frozen=True, slots=True)
 class Holds:
     """Whether a sentence holds the kind of element a question asks for, beyond what it names."""
