@@ -459,10 +459,18 @@ def main() -> None:
     confidence = fit_confidence(examples, outcomes, args.confidence_c) if args.confidence else None
     if held_out:
         print(f"Held-out sets (never trained on), with the model fitted on {args.sets}:")
+        judged = []
         for name in held_out_names:
             chosen = [e for e in held_out if e.set == name]
             results = [judge(e, probabilities(final, e.features), weight, confidence) for e in chosen]
             print(f"  {name:<11} {summary(chosen, results, threshold)}")
+            judged.extend(zip(chosen, results))
+        print("Abstention grid (held-out sets together):")
+        for t in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4):
+            unanswerable = [o for e, o in judged if not e.answerable]
+            answerable = [o for e, o in judged if e.answerable]
+            print(f"  below {t:.2f}: unanswerable abstained {sum(o['confidence'] < t for o in unanswerable)}/"
+                  f"{len(unanswerable)}, answerable abstained {sum(o['confidence'] < t for o in answerable)}/{len(answerable)}")
 
     if args.write:
         mean, scale, coef, intercept = final
