@@ -36,17 +36,19 @@ FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", 
             "after_body", "length", "short",
             "window_coverage", "window_gain", "previous_dense", "window_typed", "document_coverage",
             "document_missing", "year_missing", "unit_missing", "counted", "dateline_long", "type_role",
-            "follows", "named_missing", "named_window_missing", "dense_lift")
+            "follows", "named_missing", "named_window_missing", "dense_lift", "english", "year_conflict",
+            "place_conflict")
 # What the confidence shown to a reader (and compared with the abstention threshold) reads: the
 # passage's best sentence probability, its margin over the best other passage, and that
 # sentence's features that say whether the question can be answered at all.
 CONFIDENCE_FEATURES = ("probability", "margin", "sentence_dense", "coverage", "context_coverage",
                        "passage_coverage", "passage_dense", "type_new", "type_missing", "untyped",
                        "window_coverage", "document_coverage", "document_missing", "year_missing",
-                       "named_missing", "named_window_missing", "dense_lift")
+                       "named_missing", "named_window_missing", "dense_lift", "english", "year_conflict",
+                       "place_conflict")
 # Features that only the confidence reads: the sentence model gives them no weight (what a question
 # names and its release lacks says whether it can be answered, not which sentence answers it).
-CONFIDENCE_ONLY = ("named_missing", "named_window_missing", "dense_lift")
+CONFIDENCE_ONLY = ("named_missing", "named_window_missing", "dense_lift", "english", "year_conflict", "place_conflict")
 # A question term missing from a sentence counts this much when the sentence spells it nearly alike.
 FUZZY_CREDIT = 0.8
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][\w'’.\- ]{1,40}?(?:\s*\([^)]{1,40}\))?\s*(?:,[^–—-]{0,40})?\s*[–—-]\s")
@@ -175,13 +177,13 @@ def _entity_terms(text: str) -> tuple[str, ...]:
 
 def _prefix_near(named: list[str], vocabulary: set[str]) -> dict[str, set[str]]:
     """For each named term (a word, not a number), the candidates' terms that begin like it (its
-    first letters but two, at least four), or that it begins with: « guineen » → « guine »."""
+    first letters but two, at least four), or that it begins with: « guineen » → « guine », « malien » → « mal »."""
     near: dict[str, set[str]] = {}
     for term in named:
         if term[0].isdigit() or len(term) < 4:
             continue
         stem = term[:max(4, len(term) - 2)]
-        found = {other for other in vocabulary if other.startswith(stem) or (len(other) >= 4 and term.startswith(other))}
+        found = {other for other in vocabulary if other.startswith(stem) or (len(other) >= 3 and term.startswith(other))}
         if found:
             near[term] = found
     return near
@@ -314,11 +316,13 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
     for row in raw:
         for term in {term for label, text in row[4] if label in _NAMED_LABELS for term in _entity_terms(text)}:
             entity_counts[term] = entity_counts.get(term, 0) + 1
-    from_entities = [] if is_english(question) else [t for t in question_terms if entity_counts.get(t, 0) >= 2]
+    english = is_english(question)
+    from_entities = [] if english else [t for t in question_terms if entity_counts.get(t, 0) >= 2]
     named_terms = [term for term in dict.fromkeys(specific_terms(question) + from_entities) if index.lexical.knows(term)]
     named_weighted = [(term, weight(term)) for term in named_terms]
     named_near = {term: near.get(term, set()) | found for term, found in _prefix_near(named_terms, vocabulary).items()}
     named_near.update({term: near[term] for term in named_terms if term in near and term not in named_near})
+    asked_terms = set(question_terms)
     wanted = set(question_terms).union(named_terms, *near.values(), *named_near.values())
     windows = _Windows(index, hits, raw, question_vector, read, wanted)
     question_years = set(_YEAR.findall(question)) if years else set()
@@ -369,8 +373,17 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             # kind asked for, in a sentence whose window (without it) holds the question's terms
             float(held.new) * _coverage(weighted, total, window_terms, near),
             named_missing[document.id],
-            _named_missing(named_weighted, window_terms | set(raw[i][3]) | headers[document.id], named_near),
+            named_window := _named_missing(named_weighted, window_terms | set(raw[i][3]) | headers[document.id], named_near),
             float(dense[i]) - typical_dense,
+            # an English question holds fewer of the French releases' terms, answered or not
+            float(english),
+            # another year than the one asked: the window names years, not the question's
+            float(bool(question_years) and bool(window_years := {t for t in window_terms | set(raw[i][3]) if _YEAR.fullmatch(t)})
+                  and not question_years & window_years),
+            # another place than the one asked: the window lacks a name the question gives, and the
+            # sentence names a place the question does not
+            float(named_window > 0 and any(label == "LOC" and not (set(_entity_terms(text)) & asked_terms)
+                                             for label, text in names)),
         )
         out.append(Evidence(position, start, end, features))
     return out
