@@ -105,3 +105,39 @@ def test_the_trainer_fits_no_sentence_weight_on_what_only_the_confidence_reads()
             assert coef[FEATURES.index(name)] == 0.0
         assert coef[FEATURES.index("coverage")] > 0
     assert np.array_equal(examples[0].features, before)  # the examples are left as they are
+
+
+def _segou_rows(assistant, question):
+    """The features of the Ségou release's lede and of the sentence that says who presided."""
+    hits, vector = assistant._first_stage(question, 10, None, {}, None)
+    evidence = gather(question, vector, hits, assistant.index, assistant.term_weights)
+    documents = assistant.index.documents
+    out = {}
+    for item, row in zip(evidence, matrix(evidence)):
+        document = documents[hits[item.hit].passage.doc_id]
+        text = document.text[item.start:item.end]
+        if document.id == SEGOU and text.startswith(("Ségou, le 19 décembre 2024", "La cérémonie a été présidée")):
+            out[text[:5]] = dict(zip(FEATURES, row))
+    assert set(out) == {"Ségou", "La cé"}
+    return out.values()
+
+
+def test_another_year_than_the_one_asked(assistant):
+    for row in _segou_rows(assistant, "Où a été célébrée la journée internationale des migrants en 2019 ?"):
+        assert row["year_conflict"] == 1.0
+    for row in _segou_rows(assistant, "Où a été célébrée la journée internationale des migrants en 2024 ?"):
+        assert row["year_conflict"] == 0.0
+    for row in _segou_rows(assistant, "Où a été célébrée la journée internationale des migrants ?"):
+        assert row["year_conflict"] == 0.0  # no year asked, none in conflict
+
+
+def test_another_place_than_the_one_asked(assistant):
+    """Bamako is in the corpus (the other release), not in the Ségou release's windows, whose
+    sentences name Ségou: another place; Tombouctou is nowhere in the corpus: not a named term."""
+    for row in _segou_rows(assistant, "Qui a présidé la cérémonie de la journée des migrants à Bamako ?"):
+        assert row["place_conflict"] == 1.0 and row["named_window_missing"] == 1.0
+    for name in ("Ségou", "Tombouctou"):
+        for row in _segou_rows(assistant, f"Qui a présidé la cérémonie de la journée des migrants à {name} ?"):
+            assert row["place_conflict"] == 0.0 and row["named_window_missing"] == 0.0
+    for row in _segou_rows(assistant, "Who chaired the Migrants Day ceremony in Bamako?"):
+        assert row["english"] == 1.0 and row["named_window_missing"] == 0.0  # English: numbers only
