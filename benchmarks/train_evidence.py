@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.answering.assistant import SECOND_STAGE, Assistant  # noqa: E402
-from qa.answering.evidence import (CONFIDENCE_FEATURES, FEATURES, MODEL_PATH, EvidenceModel,  # noqa: E402
+from qa.answering.evidence import (CONFIDENCE_FEATURES, CONFIDENCE_ONLY, FEATURES, MODEL_PATH, EvidenceModel,  # noqa: E402
                                    confidence_rows,
                                    gather, matrix)
 from qa.evaluation import answer_span, contains, is_document, read_questions  # noqa: E402
@@ -235,8 +235,11 @@ def _pairwise(examples: list[Example], z: list[np.ndarray], c: float, per_positi
 
 
 def fit(examples: list[Example], c: float, objective: str = "pointwise"):
-    """Standardisation and logistic weights over FEATURES for the sentence probability."""
+    """Standardisation and logistic weights over FEATURES for the sentence probability (none for
+    CONFIDENCE_ONLY: fitted on those columns set to 0, they get mean 0, scale 1 and weight 0)."""
     from sklearn.linear_model import LogisticRegression
+    hidden = [FEATURES.index(name) for name in CONFIDENCE_ONLY]
+    examples = [Example(**{**e.__dict__, "features": _without(e.features, hidden)}) for e in examples]
     x = np.vstack([e.features for e in examples])
     y = np.concatenate([e.labels for e in examples])
     mean, scale = _standardise(x)
@@ -255,6 +258,12 @@ def fit(examples: list[Example], c: float, objective: str = "pointwise"):
     calibration = LogisticRegression(C=100.0, max_iter=2000).fit((zx @ w)[:, None], y)
     a = float(calibration.coef_[0][0])
     return mean, scale, a * w, float(calibration.intercept_[0])
+
+
+def _without(features: np.ndarray, columns: list[int]) -> np.ndarray:
+    out = features.copy()
+    out[:, columns] = 0.0
+    return out
 
 
 def probabilities(params, features: np.ndarray) -> np.ndarray:
@@ -335,10 +344,14 @@ def choose_threshold(examples: list[Example], outcomes: list[dict], at_most: flo
     return float(answerable[allowed]) - 1e-6 if answerable else 0.0
 
 
-def cross_validate(examples: list[Example], fold_of: list[int], c: float, objective: str) -> list[np.ndarray]:
+def cross_validate(examples: list[Example], fold_of: list[int], c: float, objective: str,
+                   confidence_only: frozenset = frozenset()) -> list[np.ndarray]:
+    """Held-out sentence probabilities of every example, from models fitted on the other folds'
+    examples (those of `confidence_only` sets are predicted, never fitted on)."""
     predictions: list[np.ndarray | None] = [None] * len(examples)
     for fold in range(FOLDS):
-        params = fit([e for e, f in zip(examples, fold_of) if f != fold], c, objective)
+        params = fit([e for e, f in zip(examples, fold_of) if f != fold and e.set not in confidence_only],
+                     c, objective)
         for i, (example, f) in enumerate(zip(examples, fold_of)):
             if f == fold:
                 predictions[i] = probabilities(params, example.features)
@@ -369,6 +382,9 @@ def main() -> None:
                         help="deal questions to folds one by one, or a release's questions together")
     parser.add_argument("--confidence", action="store_true",
                         help="abstain on a question-level model's confidence, not the sentence probability")
+    parser.add_argument("--confidence-sets", default="",
+                        help="more sets (comma-separated) that only the confidence model and its threshold learn "
+                             "from, not the sentence model (e.g. iom-abstain: near misses to abstain on)")
     parser.add_argument("--confidence-c", default=1.0, type=float,
                         help="inverse regularisation of the question-level confidence model")
     parser.add_argument("--max-false-abstention", default=MAX_FALSE_ABSTENTION, type=float,
@@ -381,7 +397,10 @@ def main() -> None:
                         help="read an existing index as it is, even when this code would rebuild it")
     parser.add_argument("--write", action="store_true", help=f"fit on everything and write {MODEL_PATH.name}")
     args = parser.parse_args()
-    names = args.sets.split(",")
+    confidence_only = frozenset(name for name in args.confidence_sets.split(",") if name)
+    if confidence_only and not args.confidence:
+        raise SystemExit("--confidence-sets needs --confidence")
+    names = args.sets.split(",") + sorted(confidence_only - set(args.sets.split(",")))
     held_out_names = [name for name in args.held_out.split(",") if name]
     examples, held_out = [], []
     for name, settings, path in index_sets(names + held_out_names, args.indexes):
@@ -398,17 +417,21 @@ def main() -> None:
         example.features = example.features.copy()
         example.features[:, dropped] = 0.0
     fold_of = folds(examples, args.folds)
-    predictions = cross_validate(examples, fold_of, args.c, args.objective)
+    predictions = cross_validate(examples, fold_of, args.c, args.objective, confidence_only)
+    sentence_sets = [e.set not in confidence_only for e in examples]  # what the passage weight is chosen on
 
     print(f"\nCross-validation ({FOLDS} folds by {args.folds}, {args.objective}), per passage weight "
           f"(abstention on the sentence probability):")
     scores = {}
     for weight in PASSAGE_WEIGHTS:
         outcomes = [judge(e, p, weight) for e, p in zip(examples, predictions)]
-        threshold = choose_threshold(examples, outcomes, args.max_false_abstention)
-        answerable = [o for e, o in zip(examples, outcomes) if e.answerable and e.labels.size]
+        threshold = choose_threshold([e for e, k in zip(examples, sentence_sets) if k],
+                                     [o for o, k in zip(outcomes, sentence_sets) if k], args.max_false_abstention)
+        answerable = [o for e, o, kept in zip(examples, outcomes, sentence_sets) if kept and e.answerable and e.labels.size]
         scores[weight] = sum(o["first"] + o["sentence"] for o in answerable)
-        print(f"  passage weight {weight:.2f} (abstain below {threshold:.3f}): {summary(examples, outcomes, threshold)}")
+        kept = [(e, o) for e, o, k in zip(examples, outcomes, sentence_sets) if k]
+        print(f"  passage weight {weight:.2f} (abstain below {threshold:.3f}): "
+              f"{summary([e for e, _ in kept], [o for _, o in kept], threshold)}")
     # The middle of the best plateau: a weight whose neighbours score as well is the safer choice.
     plateau = [w for w in PASSAGE_WEIGHTS if scores[w] == max(scores.values())]
     weight = min(plateau, key=lambda w: abs(w - (plateau[0] + plateau[-1]) / 2))
@@ -432,14 +455,22 @@ def main() -> None:
         print(f"  below {t:.2f}: unanswerable abstained {sum(o['confidence'] < t for o in unanswerable)}/"
               f"{len(unanswerable)}, answerable abstained {sum(o['confidence'] < t for o in answerable)}/{len(answerable)}")
 
-    final = fit(examples, args.c, args.objective)
+    final = fit([e for e in examples if e.set not in confidence_only], args.c, args.objective)
     confidence = fit_confidence(examples, outcomes, args.confidence_c) if args.confidence else None
     if held_out:
         print(f"Held-out sets (never trained on), with the model fitted on {args.sets}:")
+        judged = []
         for name in held_out_names:
             chosen = [e for e in held_out if e.set == name]
             results = [judge(e, probabilities(final, e.features), weight, confidence) for e in chosen]
             print(f"  {name:<11} {summary(chosen, results, threshold)}")
+            judged.extend(zip(chosen, results))
+        print("Abstention grid (held-out sets together):")
+        for t in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4):
+            unanswerable = [o for e, o in judged if not e.answerable]
+            answerable = [o for e, o in judged if e.answerable]
+            print(f"  below {t:.2f}: unanswerable abstained {sum(o['confidence'] < t for o in unanswerable)}/"
+                  f"{len(unanswerable)}, answerable abstained {sum(o['confidence'] < t for o in answerable)}/{len(answerable)}")
 
     if args.write:
         mean, scale, coef, intercept = final
@@ -449,7 +480,7 @@ def main() -> None:
                  "abstain_below": round(threshold, 4),
                  # With a question-level confidence, a card under the abstention threshold is no source.
                  "floor": round(threshold if args.confidence else threshold / 2, 4),
-                 "trained_on": args.sets, "trained_at": dt.date.today().isoformat(), "c": args.c,
+                 "trained_on": args.sets, **({"confidence_also_on": args.confidence_sets} if confidence_only else {}), "trained_at": dt.date.today().isoformat(), "c": args.c,
                  "objective": args.objective, "folds": args.folds}
         if args.confidence:
             # Fitted on the held-out predictions, as the sentence model behaves on new questions.

@@ -25,7 +25,7 @@ from ..indexing.store import StoredIndex
 from ..reading.chunking import sentence_spans
 from ..reading.entities import entities
 from ..reading.lexical import FUZZY_MIN_LENGTH, FUZZY_SIMILARITY, terms
-from .questions import answer_type, holds
+from .questions import answer_type, holds, is_english, specific_terms
 from .search import Hit
 
 MODEL_PATH = Path(__file__).with_name("evidence_model.json")
@@ -36,13 +36,19 @@ FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", 
             "after_body", "length", "short",
             "window_coverage", "window_gain", "previous_dense", "window_typed", "document_coverage",
             "document_missing", "year_missing", "unit_missing", "counted", "dateline_long", "type_role",
-            "follows")
+            "follows", "named_missing", "named_window_missing", "dense_lift", "english", "year_conflict",
+            "place_conflict")
 # What the confidence shown to a reader (and compared with the abstention threshold) reads: the
 # passage's best sentence probability, its margin over the best other passage, and that
 # sentence's features that say whether the question can be answered at all.
 CONFIDENCE_FEATURES = ("probability", "margin", "sentence_dense", "coverage", "context_coverage",
                        "passage_coverage", "passage_dense", "type_new", "type_missing", "untyped",
-                       "window_coverage", "document_coverage", "document_missing", "year_missing")
+                       "window_coverage", "document_coverage", "document_missing", "year_missing",
+                       "named_missing", "named_window_missing", "dense_lift", "english", "year_conflict",
+                       "place_conflict")
+# Features that only the confidence reads: the sentence model gives them no weight (what a question
+# names and its release lacks says whether it can be answered, not which sentence answers it).
+CONFIDENCE_ONLY = ("named_missing", "named_window_missing", "dense_lift", "english", "year_conflict", "place_conflict")
 # A question term missing from a sentence counts this much when the sentence spells it nearly alike.
 FUZZY_CREDIT = 0.8
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][\w'’.\- ]{1,40}?(?:\s*\([^)]{1,40}\))?\s*(?:,[^–—-]{0,40})?\s*[–—-]\s")
@@ -160,6 +166,39 @@ WINDOW = 2
 # A sentence that opens with the dateline and goes on this long is the lede, not just the dateline.
 DATELINE_BODY = 120
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_NAMED_LABELS = frozenset({"PER", "LOC", "ORG"})
+
+
+@lru_cache(maxsize=65536)  # the same entities come back question after question
+def _entity_terms(text: str) -> tuple[str, ...]:
+    """The terms of an entity's capitalised words."""
+    return tuple(term for word in re.findall(r"[\w'’-]+", text) if word[:1].isupper() for term in terms(word))
+
+
+def _prefix_near(named: list[str], vocabulary: set[str]) -> dict[str, set[str]]:
+    """For each named term (a word, not a number), the candidates' terms that begin like it (its
+    first letters but two, at least four), or that it begins with: « guineen » → « guine », « malien » → « mal »."""
+    near: dict[str, set[str]] = {}
+    for term in named:
+        if term[0].isdigit() or len(term) < 4:
+            continue
+        stem = term[:max(4, len(term) - 2)]
+        found = {other for other in vocabulary if other.startswith(stem) or (len(other) >= 3 and term.startswith(other))}
+        if found:
+            near[term] = found
+    return near
+
+
+def _named_missing(named: list[tuple[str, float]], present: set[str], near: dict[str, set[str]]) -> float:
+    """The weight share of the question's named terms that `present` lacks (nor anything spelt like
+    them): a rare name missing weighs more than « OIM » or « Mali »."""
+    total = sum(weight for _, weight in named)
+    if not total:
+        return 0.0
+    return sum(weight for term, weight in named
+               if term not in present and not (near.get(term, set()) & present)) / total
+
+
 def _missing_share(question: list[tuple[str, float]], total: float, present: set[str],
                    near: dict[str, set[str]]) -> float:
     """The weight share of the heaviest question term that `present` lacks (spelt nearly alike counts)."""
@@ -251,6 +290,9 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
         coverages.append(_coverage(weighted, total, present, near))
         contexts.append(_coverage(weighted, total, present | headers[document.id], near))
     best_dense, best_coverage = float(dense.max()), max(coverages)
+    # how far a sentence stands above the question's candidates in meaning (the median one: a
+    # baseline that a question on the corpus's topic reaches without any answer)
+    typical_dense = float(np.median(dense))
     # The sentence before or after, in the same release: an answer often follows the sentence
     # that sets out what the question is about.
     at = {(hits[row[0]].passage.doc_id, row[1]): i for i, row in enumerate(raw)}
@@ -264,10 +306,28 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
     top_score = hits[0].score or 1.0
     # The terms whose presence in a release the document features read: the question's, and the
     # candidates' terms spelt nearly like them.
-    wanted = set(question_terms).union(*near.values())
+    # What the question names specifically (a place, a figure, an edition), when the index knows it:
+    # a near miss names one that is elsewhere in the corpus, not in the release that answers.
+    # … or a question term that a candidate sentence names as an entity (« sénégalais », « mauritanie »
+    # in a question without capitals).
+    # (a person, a place or an organisation, capitalised there, in two sentences at least: the
+    # recogniser also tags common words, once in a while)
+    entity_counts: dict[str, int] = {}
+    for row in raw:
+        for term in {term for label, text in row[4] if label in _NAMED_LABELS for term in _entity_terms(text)}:
+            entity_counts[term] = entity_counts.get(term, 0) + 1
+    english = is_english(question)
+    from_entities = [] if english else [t for t in question_terms if entity_counts.get(t, 0) >= 2]
+    named_terms = [term for term in dict.fromkeys(specific_terms(question) + from_entities) if index.lexical.knows(term)]
+    named_weighted = [(term, weight(term)) for term in named_terms]
+    named_near = {term: near.get(term, set()) | found for term, found in _prefix_near(named_terms, vocabulary).items()}
+    named_near.update({term: near[term] for term in named_terms if term in near and term not in named_near})
+    asked_terms = set(question_terms)
+    wanted = set(question_terms).union(named_terms, *near.values(), *named_near.values())
     windows = _Windows(index, hits, raw, question_vector, read, wanted)
     question_years = set(_YEAR.findall(question)) if years else set()
     documents: dict[str, tuple[float, float, float]] = {}  # coverage, missing share, year missing
+    named_missing: dict[str, float] = {}
     for position, *_ in raw:
         document = index.documents[hits[position].passage.doc_id]
         if document.id not in documents:
@@ -278,6 +338,7 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             documents[document.id] = (_coverage(weighted, total, present, near),
                                       _missing_share(weighted, total, present, near),
                                       float(bool(question_years - named)))
+            named_missing[document.id] = _named_missing(named_weighted, present, named_near)
 
     out = []
     breaks: dict[str, int] = {}  # release → where its first blank line is (-1: none)
@@ -311,6 +372,18 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             # the answer after the sentence that says what the question is about: a new element of the
             # kind asked for, in a sentence whose window (without it) holds the question's terms
             float(held.new) * _coverage(weighted, total, window_terms, near),
+            named_missing[document.id],
+            named_window := _named_missing(named_weighted, window_terms | set(raw[i][3]) | headers[document.id], named_near),
+            float(dense[i]) - typical_dense,
+            # an English question holds fewer of the French releases' terms, answered or not
+            float(english),
+            # another year than the one asked: the window names years, not the question's
+            float(bool(question_years) and bool(window_years := {t for t in window_terms | set(raw[i][3]) if _YEAR.fullmatch(t)})
+                  and not question_years & window_years),
+            # another place than the one asked: the window lacks a name the question gives, and the
+            # sentence names a place the question does not
+            float(named_window > 0 and any(label == "LOC" and not (set(_entity_terms(text)) & asked_terms)
+                                             for label, text in names)),
         )
         out.append(Evidence(position, start, end, features))
     return out

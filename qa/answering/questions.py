@@ -133,6 +133,49 @@ TITLE_MAX = 120
 _TITLE_CUE = re.compile(r"\b(?:theme|intitul\w*|slogan|titre|devise|mot d'ordre|sous le signe|baptise\w*|denomm\w*)\b")
 
 
+# What names something specific in a question: a number (not a year), an ordinal, a capitalised word.
+_SPECIFIC = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d{3})*(?:[.,]\d+)?(?:\s?(?:ème|eme|ère|er|e)\b)?|"
+                       r"[A-ZÀ-Ý][\w'’-]*|\b\w+i[eè]mes?\b|\bpremi[eè]re?s?\b")
+_ORDINAL_ENDINGS = frozenset({"eme", "er", "ere", "e"})  # « 34ème » is the term 34
+_OPENS = re.compile(r"(?:^|[.?!:;«»\"(]\s*)$")
+
+
+_ENGLISH_WORDS = frozenset("the of what how which who whom whose when where why did does do was were is are has have "
+                           "from with for by to many much long since".split())
+_FRENCH_WORDS = frozenset("le la les des du de un une est sont quel quelle quels quelles combien qui quand ou "
+                          "pourquoi comment dans avec pour par sur au aux ont a".split())
+
+
+def is_english(question: str) -> bool:
+    """Whether a question is asked in English (more of its words are English function words than French ones)."""
+    words = re.findall(r"[a-z]+", _folded(question))
+    english = sum(word in _ENGLISH_WORDS for word in words)
+    return english >= 2 and english > sum(word in _FRENCH_WORDS for word in words)
+
+
+def specific_terms(question: str) -> list[str]:
+    """The index terms of what a question names specifically (in order, once each): a name (a
+    capitalised word, unless it only opens a sentence, « Combien », « Qui »; an acronym or an
+    elided name such as « L'OIM » still counts there), a number that is not a year (« 174 »,
+    « 10 112 »), an ordinal (« 34ème », « deuxième »). What a near miss changes is mostly one of
+    these: another figure, another country, another edition. In an English question only its
+    numbers: its names are spelt in English (« Libya », « IOM », « Guinean ») and the releases in French."""
+    out: list[str] = []
+    english = is_english(question)
+    for match in _SPECIFIC.finditer(question):
+        token = match.group(0)
+        if english and not token[0].isdigit():
+            continue
+        if token[0].isupper() and _OPENS.search(question[:match.start()]):
+            rest = re.sub(r"^[A-Za-z]['’]", "", token)
+            if not (rest != token and rest[:1].isupper()) and sum(c.isupper() for c in rest) < 2:
+                continue
+        if _YEAR.fullmatch(token.strip()):
+            continue
+        out.extend(term for term in terms(token) if term not in _ORDINAL_ENDINGS)
+    return list(dict.fromkeys(out))
+
+
 @dataclass(frozen=True, slots=True)
 class Holds:
     """Whether a sentence holds the kind of element a question asks for, beyond what it names."""
@@ -229,7 +272,8 @@ def holds(sentence: str, question: str, kind: str | None, entities: list) -> Hol
         return NOTHING
     folded = _folded(sentence)
     if kind == "number":
-        numbers = _numbers(sentence)
+        # the day of a date (« le 14 mars », « (23/06) ») counts nothing
+        numbers = _numbers(_DATE.sub(" ", folded))
         held = bool(numbers) or bool(_NUMBER_WORDS.search(folded))
         new = bool(numbers - _numbers(question)) or (not numbers and held)
         asked = _folded(question)
