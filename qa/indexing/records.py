@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
@@ -167,20 +168,28 @@ class Header:
 
 
 class StoredDocument(Document):
-    """A release as a build stored it, its text read from the build each time it is asked for: a
-    build that changes one release of many reads the texts of the few it concerns only."""
-    __slots__ = ("_rows", "_position")
+    """A release as a build stored it: its header, and its text read from the build each time it
+    is asked for (a build that changes one release of many reads the texts of the few it
+    concerns only)."""
+    __slots__ = ("_header", "_rows", "_position")
 
     def __init__(self, header: Header, rows: Sequence, position: int):
-        for name in _HEADER_FIELDS:
-            value = getattr(header, name)
-            object.__setattr__(self, name, list(value) if name == "notices" else value)
+        object.__setattr__(self, "_header", header)
         object.__setattr__(self, "_rows", rows)
         object.__setattr__(self, "_position", position)
 
     @property
     def text(self) -> str:
         return self._rows[self._position]["text"]
+
+    @property
+    def notices(self) -> list[str]:
+        return list(self._header.notices)
+
+
+for _name in _HEADER_FIELDS:
+    if _name != "notices":
+        setattr(StoredDocument, _name, property(attrgetter(f"_header.{_name}")))
 
 
 class Documents(Mapping):

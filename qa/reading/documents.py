@@ -91,7 +91,7 @@ def entry_reason(path: Path, root: Path) -> tuple[str | None, Path | None]:
     """Why a corpus entry is not read, decided from its metadata alone (no byte read, nothing
     opened), and for a link the real file it leads to. `root` is the corpus's real path."""
     try:
-        info = os.lstat(path)
+        info = os.lstat(str(path))
     except FileNotFoundError:
         return None, None  # gone since it was listed: reading it will say so
     if not stat.S_ISLNK(info.st_mode):
@@ -119,6 +119,13 @@ def readable_name(name: str) -> str:
                                   else f"\\u{ord(m.group()):04x}", text)
 
 
+def _with_suffix(name: str, suffix: str) -> str:
+    """Path(name).with_suffix(suffix).name, as a string: the last suffix replaced (a name that
+    starts with its only dot, or ends with a dot, has none)."""
+    dot = name.rfind(".")
+    return (name[:dot] if 0 < dot < len(name) - 1 else name) + suffix
+
+
 def list_corpus(corpus: Path) -> list[CorpusFile]:
     """Files of the corpus, sorted; links to folders are not followed; sidecar .json files are
     attached to the document they describe rather than listed. A missing or unlistable corpus
@@ -134,16 +141,22 @@ def list_corpus(corpus: Path) -> list[CorpusFile]:
             raise error  # nothing is known of the corpus: nothing may be removed from the index
         unlisted.append(Path(error.filename))
 
-    for folder, dirs, files in os.walk(corpus, followlinks=False, onerror=unlistable):
+    top = str(corpus)
+    for folder, dirs, files in os.walk(top, followlinks=False, onerror=unlistable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         names = set(files)
+        base = Path(folder)
+        # Names are joined as strings (a corpus may hold a hundred thousand files).
+        prefix = folder[len(top):].strip(os.sep).replace(os.sep, "/")
+        prefix = prefix + "/" if prefix else ""
         for name in sorted(files):
-            path = Path(folder) / name
-            source = readable_name(path.relative_to(corpus).as_posix())
+            source = readable_name(prefix + name)
             if name.lower().endswith(".json") and any(
                     name[:-5] + ext in names for ext in FORMATS) and not name.startswith("."):
                 continue  # metadata of a document
-            sidecar = path.with_suffix(".json") if path.with_suffix(".json").name in names else None
+            path = base / name
+            sidecar_name = _with_suffix(name, ".json")
+            sidecar = base / sidecar_name if sidecar_name in names else None
             ignored, target = (ignored_reason(name), None)
             if ignored is None:
                 ignored, target = entry_reason(path, root)
