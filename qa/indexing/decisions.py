@@ -166,9 +166,16 @@ class _Part:
     before the build (`before`) and once its removals are done (`after`)."""
     tables: RepeatTables
     ids: list[str]
-    sources: list[str]
     before: np.ndarray
     after: np.ndarray
+
+
+def _alive(headers, deleted: set[str], gone: set[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A segment's release ids, and which are live before a build and once its removals are done."""
+    ids = [h.id for h in headers]
+    before = np.fromiter((i not in deleted for i in ids), dtype=bool, count=len(ids))
+    after = before & np.fromiter((i not in gone for i in ids), dtype=bool, count=len(ids))
+    return ids, before, after
 
 
 class StoredRepeats:
@@ -181,11 +188,8 @@ class StoredRepeats:
         self.parts: list[_Part] = []
         self.source: dict[str, str] = {}  # doc id → file name, of every release stored or new
         for tables_of, headers, deleted in parts:
-            ids = [h.id for h in headers]
             self.source.update((h.id, h.source) for h in headers)
-            before = np.fromiter((i not in deleted for i in ids), dtype=bool, count=len(ids))
-            after = before & np.fromiter((i not in gone for i in ids), dtype=bool, count=len(ids))
-            self.parts.append(_Part(tables_of, ids, [h.source for h in headers], before, after))
+            self.parts.append(_Part(tables_of, *_alive(headers, deleted, gone)))
         self.term_digest = _TermDigests()
         self.new: dict[str, _Sentences] = {}
         self.new_holders: dict[int, set[str]] = defaultdict(set)
@@ -210,8 +214,8 @@ class StoredRepeats:
         for part in self.parts:
             alive = part.before if state == "before" else part.after
             for p in part.tables.holders(digest_of):
-                if alive[p] and (best is None or part.sources[p] < best[0]):
-                    best = (part.sources[p], part.ids[p])
+                if alive[p] and (best is None or self.source[part.ids[p]] < best[0]):
+                    best = (self.source[part.ids[p]], part.ids[p])
         if state == "after":
             for doc_id in self.new_holders.get(digest_of, ()):
                 if best is None or self.source[doc_id] < best[0]:
@@ -356,13 +360,6 @@ class StoryKeys:
         value = np.uint64(digest_of)
         return np.asarray(self.release[np.searchsorted(self.key, value, "left"):
                                        np.searchsorted(self.key, value, "right")])
-
-
-def _alive(headers, deleted: set[str], gone: set[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    ids = [h.id for h in headers]
-    before = np.fromiter((i not in deleted for i in ids), dtype=bool, count=len(ids))
-    after = before & np.fromiter((i not in gone for i in ids), dtype=bool, count=len(ids))
-    return ids, before, after
 
 
 def updated_stories(previous: Stories, parts, gone: set[str], new: list, keys_before: Callable[[str], list],
