@@ -213,6 +213,7 @@ def write_build(index_dir: Path, segments: list[Kept | list[Bundle]], live: dict
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     name = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    _remove_partials(builds)
     staging = builds / f".{name}.partial"
     (staging / "segments").mkdir(parents=True)
     listed, checksums, file_stats = [], {}, {}
@@ -277,9 +278,9 @@ def write_build(index_dir: Path, segments: list[Kept | list[Bundle]], live: dict
     # Housekeeping once the new build is live: unlinking the files of an old build takes a while
     # (a large segment's last link), and nothing waits for it. Not a daemon: a command finishes it
     # before exiting; should it be stopped half-way, the next build removes the rest.
-    cleaner = threading.Thread(target=_remove_old_builds, args=(builds, name), name="old builds")
+    cleaner = threading.Thread(target=_remove_old_builds, args=(index_dir,), name="old builds")
     cleaner.start()
-    _CLEANERS.append(cleaner)
+    _CLEANERS[:] = [thread for thread in _CLEANERS if thread.is_alive()] + [cleaner]
     return final
 
 
@@ -308,14 +309,26 @@ def merge_plan(sizes: list[int]) -> int:
     return run if run >= MERGE_FACTOR else 0
 
 
-def _remove_old_builds(builds: Path, keep: str) -> None:
-    """Keep the live build and the one before it (a reader may still be opening it)."""
-    finished = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for old in [p for p in finished if p.name != keep][:-(KEEP_BUILDS - 1) or None]:
-        shutil.rmtree(old, ignore_errors=True)
+def _remove_partials(builds: Path) -> None:
+    """What builds stopped half-way left (called by a build, under the build lock: no other is
+    being written)."""
     for partial in builds.glob(".*.partial"):
-        if partial.name != f".{keep}.partial":
-            shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _remove_old_builds(index_dir: Path) -> None:
+    """Keep the live build, as CURRENT names it when this runs, and the one before it (a reader
+    may still be opening it); a build newer than the live one is never touched."""
+    try:
+        live = current_build(index_dir)
+    except QAError:
+        return
+    if live is None:
+        return
+    older = sorted(p for p in (index_dir / "builds").iterdir()
+                   if p.is_dir() and not p.name.startswith(".") and p.name < live.name)
+    for old in older[:-(KEEP_BUILDS - 1) or None]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:

@@ -138,3 +138,25 @@ def test_an_index_from_before_segments_is_read_again_with_its_vectors_kept(tmp_p
     report = build_index(settings, counting)
     assert report.embedded == 0 and calls == [] and "version antérieure" in report.notes[0]
     assert state(settings)["releases"] == from_scratch(settings.corpus, tmp_path, "upgrade")["releases"]
+
+
+def test_old_builds_are_removed_after_the_switch_and_never_a_newer_one(tmp_path):
+    """Removing old builds runs once the new build is live, in the background; whenever it runs, it
+    keeps the build CURRENT names then and the one before it, and never touches a newer build (a
+    late cleaner of an earlier build must not remove what a later build wrote)."""
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    encoder = HashEncoder()
+    for number, text in enumerate((GAO, KAYES, MOPTI)):
+        write(settings.corpus, f"oim-{number}.txt", f"Communiqué {number}\n{text}")
+        build_index(settings, encoder)
+    store.finish_housekeeping()
+    builds = sorted(p.name for p in (settings.index / "builds").iterdir())
+    assert len(builds) == store.KEEP_BUILDS and (settings.index / "CURRENT").read_text().strip() == builds[-1]
+    # A cleaner that runs late, when CURRENT still names the build before: the newest is untouched.
+    write(settings.corpus, "oim-3.txt", "Communiqué 3\n" + GAO.replace("1 250", "1 300"))
+    build_index(settings, encoder)
+    store.finish_housekeeping()
+    names = sorted(p.name for p in (settings.index / "builds").iterdir())
+    (settings.index / "CURRENT").write_text(names[0] + "\n")
+    store._remove_old_builds(settings.index)
+    assert sorted(p.name for p in (settings.index / "builds").iterdir()) == names
