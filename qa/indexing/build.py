@@ -167,9 +167,7 @@ def cut_releases(documents: list[Document], settings: Settings, analyses: Mappin
         def dropped(document: Document) -> list[Span]:
             return repeats.dropped(document.id, told.together)
     else:
-        gone = [doc_id for doc_id, d in before.documents.items()
-                if doc_id not in by_id or by_id[doc_id].sha256 != d.sha256]
-        new = [d for d in documents if d.id not in before.documents or d.id in set(gone)]
+        gone, new = before.changes(documents)
         stories_changed = {doc_id for doc_id in set(by_id) | set(before.documents)
                            if _story_state(told, doc_id) != _story_state(before.stories, doc_id)}
         if len(gone) + len(new) > IN_MEMORY_ABOVE:
@@ -258,6 +256,14 @@ class Previous:
         located = {segment.headers[position].id: (segment, position) for segment, position in index.located()}
         return cls(index, {d.id: d for d in documents}, Stories.from_dict(index.stories), located)
 
+    def changes(self, documents: list[Document]) -> tuple[list[str], list[Document]]:
+        """The releases a build over `documents` removes or changes (doc ids, as the previous build
+        holds them), and those it adds or changes."""
+        by_id = {d.id: d for d in documents}
+        gone = [doc_id for doc_id in self.documents if doc_id not in by_id or not _unchanged(self, by_id[doc_id])]
+        changed = set(gone)
+        return gone, [d for d in documents if d.id not in self.documents or d.id in changed]
+
     def analysis(self, doc_id: str) -> Analysis:
         segment, position = self.located[doc_id]
         return Analysis.from_row(segment.analyses[position])
@@ -285,25 +291,6 @@ class Previous:
         return segment.bundle(position)
 
 
-class _Signatures(dict):
-    """Doc id → its Signature, made when first asked: read from the previous build when the release
-    is unchanged there, else computed."""
-
-    def __init__(self, documents: list[Document], before: "Previous | None"):
-        super().__init__()
-        self.by_id = {d.id: d for d in documents}
-        self.before = before
-
-    def __missing__(self, doc_id: str) -> Signature:
-        document, before = self.by_id[doc_id], self.before
-        if before is not None and doc_id in before.located and _unchanged(before, document):
-            found = before.signature(doc_id)
-        else:
-            found = signature(document)
-        self[doc_id] = found
-        return found
-
-
 def _unchanged(before: "Previous", document: Document) -> bool:
     previous = before.documents.get(document.id)
     return previous is not None and previous.sha256 == document.sha256
@@ -313,32 +300,31 @@ def find_stories(documents: list[Document], signatures: Mapping[str, Signature],
     """The corpus's stories: from scratch, or from the previous build's decided pairs (the same)."""
     if before is None or before.stories.links is None:
         return stories(documents, {d.sha256: signatures[d.id] for d in documents})
-    by_id = {d.id: d for d in documents}
-    gone = {doc_id for doc_id in before.located if doc_id not in by_id or not _unchanged(before, by_id[doc_id])}
-    new = [(d, signatures[d.id]) for d in documents if d.id not in before.located or d.id in gone]
+    gone, new = before.changes(documents)
     if len(gone) + len(new) > IN_MEMORY_ABOVE:
         return stories(documents, {d.sha256: signatures[d.id] for d in documents})
-    return updated_stories(before.stories, before.parts("story_keys"), gone, new, before.story_keys, by_id.get,
-                           signatures.__getitem__)
+    by_id = {d.id: d for d in documents}
+    return updated_stories(before.stories, before.parts("story_keys"), set(gone), [(d, signatures[d.id]) for d in new],
+                           before.story_keys, by_id.get, signatures.__getitem__)
 
 
-class _Analyses(dict):
-    """Doc id → its Analysis, made when first asked: read from the previous build when the release
-    is unchanged there, else analysed (once for each content hash)."""
+class _FromPrevious(dict):
+    """Doc id → what a release's text gives (`make(document)`: its Analysis, its Signature), made
+    when first asked: read from the previous build (`stored(doc id)`) when the release is unchanged
+    there, else made (once for each content hash)."""
 
-    def __init__(self, documents: list[Document], before: "Previous | None"):
+    def __init__(self, documents: list[Document], before: "Previous | None", stored: Callable, make: Callable):
         super().__init__()
         self.by_id = {d.id: d for d in documents}
-        self.before = before
-        self.by_hash: dict[str, Analysis] = {}
+        self.before, self.stored, self.make = before, stored, make
+        self.by_hash: dict = {}
 
-    def __missing__(self, doc_id: str) -> Analysis:
-        document = self.by_id[doc_id]
-        before = self.before
+    def __missing__(self, doc_id: str):
+        document, before = self.by_id[doc_id], self.before
         if before is not None and doc_id in before.located and _unchanged(before, document):
-            found = before.analysis(doc_id)
+            found = self.stored(doc_id)
         else:
-            found = self.by_hash.get(document.sha256) or analyse(document)
+            found = self.by_hash.get(document.sha256) or self.make(document)
         self.by_hash[document.sha256] = found
         self[doc_id] = found
         return found
@@ -381,8 +367,8 @@ def build_index(settings: Settings, encoder: Encoder, progress: Progress | None 
             progress("lecture", len(documents), len(documents) + len(skipped))
 
         before = Previous.of(previous, known) if same_pipeline else None
-        signatures = _Signatures(documents, before)
-        by_doc = _Analyses(documents, before)
+        signatures = _FromPrevious(documents, before, before and before.signature, signature)
+        by_doc = _FromPrevious(documents, before, before and before.analysis, analyse)
         while True:
             told = find_stories(documents, signatures, before)
             cut = cut_releases(documents, settings, by_doc, told, before)

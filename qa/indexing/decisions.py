@@ -22,8 +22,8 @@ import numpy as np
 
 from itertools import combinations
 
-from ..reading.boilerplate import CONTAINED, LONG_TERMS, MIN_TERMS, Analysis, Key
-from ..reading.stories import RARE_FIGURE, Stories, assemble, decide, shared_limit, story_keys
+from ..reading.boilerplate import CONTAINED, LONG_TERMS, MIN_TERMS, Analysis, Key, dropped_spans
+from ..reading.stories import RARE_FIGURE, Stories, assemble, decide, decided, shared_limit, story_keys
 from .files import save_array
 
 FOLDER = "repeats"
@@ -127,6 +127,12 @@ def write_tables(folder: Path, analysis_rows: list[dict]) -> None:
         save_array(folder / FOLDER / f"{name}.npy", array)
 
 
+def _matching(keys: np.ndarray, values: np.ndarray, key) -> np.ndarray:
+    """The values stored beside `key` in a sorted table."""
+    key = np.uint64(key)
+    return np.asarray(values[np.searchsorted(keys, key, "left"):np.searchsorted(keys, key, "right")])
+
+
 class RepeatTables:
     """A segment's tables, memory-mapped (a build reads only the rows its questions touch)."""
 
@@ -136,9 +142,7 @@ class RepeatTables:
 
     def holders(self, digest_of: int) -> np.ndarray:
         """The positions of the releases holding a compared sentence."""
-        value = np.uint64(digest_of)
-        return np.asarray(self.key_release[np.searchsorted(self.key, value, "left"):
-                                           np.searchsorted(self.key, value, "right")])
+        return _matching(self.key, self.key_release, digest_of)
 
     def terms_of(self, long: int) -> np.ndarray:
         return np.asarray(self.long_terms[int(self.long_offsets[long]):int(self.long_offsets[long + 1])])
@@ -153,8 +157,7 @@ class RepeatTables:
         return np.unique(np.concatenate([self.pair_long[a:b] for a, b in zip(left[hit], right[hit])]))
 
     def with_term(self, term: np.uint64) -> np.ndarray:
-        return np.asarray(self.posting_long[np.searchsorted(self.posting_term, term, "left"):
-                                            np.searchsorted(self.posting_term, term, "right")])
+        return _matching(self.posting_term, self.posting_long, term)
 
     def term_count(self, term: np.uint64) -> int:
         return int(np.searchsorted(self.posting_term, term, "right") - np.searchsorted(self.posting_term, term, "left"))
@@ -164,40 +167,28 @@ class RepeatTables:
 class _Part:
     """A stored segment as the build sees it: its tables, its releases, and which are live
     before the build (`before`) and once its removals are done (`after`)."""
-    tables: RepeatTables
+    tables: "RepeatTables | StoryKeys"
     ids: list[str]
     before: np.ndarray
     after: np.ndarray
 
 
-def _alive(headers, deleted: set[str], gone: set[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """A segment's release ids, and which are live before a build and once its removals are done."""
-    ids = [h.id for h in headers]
-    before = np.fromiter((i not in deleted for i in ids), dtype=bool, count=len(ids))
-    after = before & np.fromiter((i not in gone for i in ids), dtype=bool, count=len(ids))
-    return ids, before, after
+class _Holders:
+    """Which releases hold a digest in a build's stored segments (`parts`: (tables, headers,
+    releases deleted so far)), without the releases `gone` (removed or changed by this build),
+    with the new ones (`new_holders`, filled by the caller). States: "before" (the previous build),
+    "removed" (without the gone releases) and "after" (with the new ones)."""
 
-
-class StoredRepeats:
-    """Repeats over a build's stored segments (`parts`: (tables, headers, releases deleted so far)),
-    minus the releases `gone` (removed or changed by this build), plus the `new` ones
-    ((doc id, source, Analysis)). States: "before" (the previous build), "removed" (without the
-    gone releases) and "after" (with the new ones)."""
-
-    def __init__(self, parts, gone: set[str], new: list[tuple[str, str, Analysis]]):
+    def __init__(self, parts, gone: set[str]):
         self.parts: list[_Part] = []
         self.source: dict[str, str] = {}  # doc id → file name, of every release stored or new
         for tables_of, headers, deleted in parts:
+            ids = [h.id for h in headers]
             self.source.update((h.id, h.source) for h in headers)
-            self.parts.append(_Part(tables_of, *_alive(headers, deleted, gone)))
-        self.term_digest = _TermDigests()
-        self.new: dict[str, _Sentences] = {}
+            before = np.fromiter((i not in deleted for i in ids), dtype=bool, count=len(ids))
+            after = before & np.fromiter((i not in gone for i in ids), dtype=bool, count=len(ids))
+            self.parts.append(_Part(tables_of, ids, before, after))
         self.new_holders: dict[int, set[str]] = defaultdict(set)
-        for doc_id, source, analysis in new:
-            found = self.new[doc_id] = _Sentences.of(analysis.terms, self.term_digest.__getitem__)
-            self.source[doc_id] = source
-            for digest_of, _ in found.keys:
-                self.new_holders[digest_of].add(doc_id)
 
     def holders(self, digest_of: int, state: str = "after") -> set[str]:
         found = set()
@@ -208,19 +199,24 @@ class StoredRepeats:
             found |= self.new_holders.get(digest_of, set())
         return found
 
+
+class StoredRepeats(_Holders):
+    """Repeats over a build's stored segments and its new releases ((doc id, source, Analysis)),
+    in the states of _Holders."""
+
+    def __init__(self, parts, gone: set[str], new: list[tuple[str, str, Analysis]]):
+        super().__init__(parts, gone)
+        self.term_digest = _TermDigests()
+        self.new: dict[str, _Sentences] = {}
+        for doc_id, source, analysis in new:
+            found = self.new[doc_id] = _Sentences.of(analysis.terms, self.term_digest.__getitem__)
+            self.source[doc_id] = source
+            for digest_of, _ in found.keys:
+                self.new_holders[digest_of].add(doc_id)
+
     def first(self, digest_of: int, state: str = "after") -> str | None:
         """The holder that keeps a sentence: the first by file name."""
-        best = None
-        for part in self.parts:
-            alive = part.before if state == "before" else part.after
-            for p in part.tables.holders(digest_of):
-                if alive[p] and (best is None or self.source[part.ids[p]] < best[0]):
-                    best = (self.source[part.ids[p]], part.ids[p])
-        if state == "after":
-            for doc_id in self.new_holders.get(digest_of, ()):
-                if best is None or self.source[doc_id] < best[0]:
-                    best = (self.source[doc_id], doc_id)
-        return None if best is None else best[1]
+        return min(self.holders(digest_of, state), key=self.source.__getitem__, default=None)
 
     def words(self, key: Key) -> np.ndarray:
         return np.unique(np.fromiter((self.term_digest[t] for t in set(key)), dtype=np.uint64))
@@ -277,23 +273,10 @@ class StoredRepeats:
                 together: Callable[[str, str], bool] | None = None) -> list:
         """Repeats.dropped over the "after" state."""
         together = together or (lambda a, b: False)
-        out, seen = [], set()
         compared = [(span, tuple(found)) for span, found in zip(analysis.spans, analysis.terms)
                     if len(set(found)) >= MIN_TERMS]
-        for span, key in compared:
-            digest_of = key_digest(key)
-            first = self.first(digest_of)
-            if first != doc_id:
-                if not together(first, doc_id):
-                    out.append(span)
-            elif key in seen:
-                if not together(doc_id, doc_id):
-                    out.append(span)
-            else:
-                seen.add(key)
-                if len(set(key)) >= LONG_TERMS and self._said_better(key, digest_of, doc_id, source, together):
-                    out.append(span)
-        return out if len(set(out)) < len(compared) else []
+        return dropped_spans(doc_id, compared, lambda key: self.first(key_digest(key)), together,
+                             lambda key: self._said_better(key, key_digest(key), doc_id, source, together))
 
     def _said_better(self, key: Key, digest_of: int, doc_id: str, source: str,
                      together: Callable[[str, str], bool]) -> bool:
@@ -357,9 +340,7 @@ class StoryKeys:
         self.release = np.load(folder / STORY_FOLDER / "release.npy", allow_pickle=False, mmap_mode="r")
 
     def holders(self, digest_of: int) -> np.ndarray:
-        value = np.uint64(digest_of)
-        return np.asarray(self.release[np.searchsorted(self.key, value, "left"):
-                                       np.searchsorted(self.key, value, "right")])
+        return _matching(self.key, self.release, digest_of)
 
 
 def updated_stories(previous: Stories, parts, gone: set[str], new: list, keys_before: Callable[[str], list],
@@ -369,35 +350,26 @@ def updated_stories(previous: Stories, parts, gone: set[str], new: list, keys_be
     `keys_before(doc id)`) or added (`new`: (Document, Signature)) are decided again, as are the
     pairs whose key crosses its limit; `parts`: (StoryKeys, headers, releases deleted so far) of
     each stored segment; `document_of`, `signature_of`: by doc id, for the releases of the build."""
-    stored = [(tables, *_alive(headers, deleted, gone)) for tables, headers, deleted in parts]
-    new_keys = {document.id: {story_digest(kind, value): kind for kind, value in story_keys(document, signed)}
-                for document, signed in new}
-    new_holders: dict[int, list[str]] = defaultdict(list)
-    for doc_id, keys in new_keys.items():
-        for digest_of in keys:
-            new_holders[digest_of].append(doc_id)
-
-    def members(digest_of: int, state: str) -> list[str]:
-        found = []
-        for tables, ids, before, after in stored:
-            alive = before if state == "before" else after
-            found += [ids[p] for p in tables.holders(digest_of) if alive[p]]
-        return found + (new_holders.get(digest_of, []) if state == "after" else [])
-
+    stored = _Holders(parts, gone)
+    keys: dict[str, dict[int, str]] = {}  # doc id → the digests of its story keys → their kind
+    for document, signed in new:
+        keys[document.id] = {story_digest(kind, value): kind for kind, value in story_keys(document, signed)}
+        for digest_of in keys[document.id]:
+            stored.new_holders[digest_of].add(document.id)
     counts: dict[int, int] = {}
 
     def count(digest_of: int) -> int:
         if digest_of not in counts:
-            counts[digest_of] = len(members(digest_of, "after"))
+            counts[digest_of] = len(stored.holders(digest_of))
         return counts[digest_of]
 
     affected = {story_digest(kind, value): kind for doc_id in gone for kind, value in keys_before(doc_id)}
-    for keys in new_keys.values():
-        affected.update(keys)
+    for found in keys.values():
+        affected.update(found)
     pairs = set()
     for digest_of, kind in affected.items():
         for state in ("before", "after"):
-            found = members(digest_of, state)
+            found = stored.holders(digest_of, state)
             if 1 < len(found) <= shared_limit(kind):
                 pairs.update(combinations(sorted(found), 2))
     links = previous.links or {"copies": [], "superseded": []}
@@ -405,23 +377,20 @@ def updated_stories(previous: Stories, parts, gone: set[str], new: list, keys_be
     superseded = [row for row in links["superseded"] if tuple(row[:2]) not in pairs and not set(row[:2]) & gone]
 
     def keys_of(doc_id: str) -> dict[int, str]:
-        if doc_id in new_keys:
-            return new_keys[doc_id]
-        return {story_digest(kind, value): kind for kind, value in story_keys(document_of(doc_id), signature_of(doc_id))}
+        if doc_id not in keys:
+            keys[doc_id] = {story_digest(kind, value): kind
+                            for kind, value in story_keys(document_of(doc_id), signature_of(doc_id))}
+        return keys[doc_id]
 
     def rare(figure: str) -> bool:
         return count(story_digest("figure", figure)) <= RARE_FIGURE
-    for a, b in sorted(pairs):
+
+    def decide_again(a: str, b: str) -> tuple | None:
         if document_of(a) is None or document_of(b) is None:
-            continue  # a release the build no longer holds
+            return None  # a release the build no longer holds
         keys_a, keys_b = keys_of(a), keys_of(b)
         if not any(1 < count(k) <= shared_limit(kind) for k, kind in keys_a.items() if k in keys_b):
-            continue
-        found = decide(document_of(a), document_of(b), signature_of(a), signature_of(b), rare)
-        if found is None:
-            continue
-        if found[0] == "copy":
-            copies.append([a, b])
-        else:
-            superseded.append([a, b, found[1], found[2]])
-    return assemble(copies, superseded)
+            return None
+        return decide(document_of(a), document_of(b), signature_of(a), signature_of(b), rare)
+    linked, versions = decided(pairs, decide_again)
+    return assemble(copies + linked, superseded + versions)

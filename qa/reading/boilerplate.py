@@ -66,6 +66,30 @@ def repeated_sentences(documents: list[Document], analyses: dict[str, Analysis] 
 Key = tuple  # a sentence's terms, in order: two sentences with the same key say the same thing
 
 
+def dropped_spans(doc_id: str, compared: list[tuple[Span, Key]], first_of: Callable[[Key], str],
+                  together: Callable[[str, str], bool], said_better: Callable[[Key], bool]) -> list[Span]:
+    """What a release leaves out of its compared sentences ((span, key), in text order): a sentence
+    whose first holder (`first_of`) is another release not of its story, a second time in the
+    release (unless it is its own story), or a long one said better elsewhere (`said_better`).
+    Never every sentence of the release."""
+    out, seen = [], set()
+    for span, key in compared:
+        first = first_of(key)
+        if first != doc_id:
+            if not together(first, doc_id):
+                out.append(span)
+        elif key in seen:
+            if not together(doc_id, doc_id):
+                out.append(span)
+        else:
+            seen.add(key)
+            if len(set(key)) >= LONG_TERMS and said_better(key):
+                out.append(span)
+    # Repeated boilerplate goes, a whole release does not: one whose every sentence is said
+    # elsewhere (a second copy, a release that is all « about » paragraphs) keeps them.
+    return out if len(set(out)) < len(compared) else []
+
+
 class Repeats:
     """Every sentence worth comparing (MIN_TERMS terms or more) by key: the releases holding it,
     the first of them by file name (the one that keeps it), and for the long ones the term index
@@ -193,23 +217,8 @@ class Repeats:
         it is its own story), or a long sentence 90 % inside a longer one (or an earlier one as long)
         of another release, with all its figures. Never every sentence of the release."""
         together = together or (lambda a, b: False)
-        out, seen = [], set()
-        compared = self.sentences.get(doc_id, ())
-        for span, key in compared:
-            first = self.first[key]
-            if first != doc_id:
-                if not together(first, doc_id):
-                    out.append(span)
-            elif key in seen:
-                if not together(doc_id, doc_id):
-                    out.append(span)
-            else:
-                seen.add(key)
-                if key in self.long and self._said_better(key, doc_id, together):
-                    out.append(span)
-        # Repeated boilerplate goes, a whole release does not: one whose every sentence is said
-        # elsewhere (a second copy, a release that is all « about » paragraphs) keeps them.
-        return out if len(set(out)) < len(compared) else []
+        return dropped_spans(doc_id, self.sentences.get(doc_id, ()), self.first.__getitem__, together,
+                             lambda key: self._said_better(key, doc_id, together))
 
     def _said_better(self, key: Key, doc_id: str, together: Callable[[str, str], bool]) -> bool:
         words = self.long[key]

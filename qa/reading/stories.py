@@ -238,16 +238,22 @@ def stories(documents: list, signatures: dict[str, Signature] | None = None) -> 
 
     def rare(figure: str) -> bool:
         return len(holders[("figure", figure)]) <= RARE_FIGURE
+    return assemble(*decided(pairs, lambda a, b: decide(by_id[a], by_id[b], signed[a], signed[b], rare)))
+
+
+def decided(pairs, decision: Callable[[str, str], tuple | None]) -> tuple[list, list]:
+    """The links of the pairs (a < b) that `decision` (see `decide`) links, in pair order: the
+    copies [[a, b], …] and the superseded versions [[a, b, older, newer], …]."""
     copies, superseded = [], []
-    for a_id, b_id in sorted(pairs):
-        found = decide(by_id[a_id], by_id[b_id], signed[a_id], signed[b_id], rare)
+    for a, b in sorted(pairs):
+        found = decision(a, b)
         if found is None:
             continue
         if found[0] == "copy":
-            copies.append([a_id, b_id])
+            copies.append([a, b])
         else:
-            superseded.append([a_id, b_id, found[1], found[2]])
-    return assemble(copies, superseded)
+            superseded.append([a, b, found[1], found[2]])
+    return copies, superseded
 
 
 def _sentences(text: str) -> frozenset[str]:
