@@ -304,14 +304,11 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
                                         at.get((doc_id, end + 1)), at.get((doc_id, end + 2))) if j is not None]
         neighbours.append(max(found, default=0.0))
     top_score = hits[0].score or 1.0
-    # The terms whose presence in a release the document features read: the question's, and the
-    # candidates' terms spelt nearly like them.
     # What the question names specifically (a place, a figure, an edition), when the index knows it:
-    # a near miss names one that is elsewhere in the corpus, not in the release that answers.
-    # … or a question term that a candidate sentence names as an entity (« sénégalais », « mauritanie »
-    # in a question without capitals).
-    # (a person, a place or an organisation, capitalised there, in two sentences at least: the
-    # recogniser also tags common words, once in a while)
+    # a near miss names one that is elsewhere in the corpus, not in the release that answers. Named
+    # too: a question term that candidate sentences name as an entity (« sénégalais », « mauritanie »
+    # in a question without capitals): a person, a place or an organisation, capitalised there, in
+    # two sentences at least (the recogniser also tags common words, once in a while).
     entity_counts: dict[str, int] = {}
     for row in raw:
         for term in {term for label, text in row[4] if label in _NAMED_LABELS for term in _entity_terms(text)}:
@@ -323,6 +320,8 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
     named_near = {term: near.get(term, set()) | found for term, found in _prefix_near(named_terms, vocabulary).items()}
     named_near.update({term: near[term] for term in named_terms if term in near and term not in named_near})
     asked_terms = set(question_terms)
+    # The terms whose presence in a release the document features read: the question's, what it
+    # names, and the candidates' terms spelt nearly like them.
     wanted = set(question_terms).union(named_terms, *near.values(), *named_near.values())
     windows = _Windows(index, hits, raw, question_vector, read, wanted)
     question_years = set(_YEAR.findall(question)) if years else set()
@@ -356,7 +355,9 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
         after_body = 0 <= breaks[document.id] < start
         window_terms, previous_dense = windows.before(i)
         dateline = _DATELINE.match(text)
-        window = _coverage(weighted, total, window_terms | set(raw[i][3]) | headers[document.id], near)
+        with_sentence = window_terms | set(raw[i][3])  # the window and the sentence itself
+        in_window = with_sentence | headers[document.id]
+        window = _coverage(weighted, total, in_window, near)
         features = (
             float(dense[i]), float(dense[i] - best_dense),
             coverages[i], coverages[i] - best_coverage, contexts[i], passage_coverage[position],
@@ -373,12 +374,12 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             # kind asked for, in a sentence whose window (without it) holds the question's terms
             float(held.new) * _coverage(weighted, total, window_terms, near),
             named_missing[document.id],
-            named_window := _named_missing(named_weighted, window_terms | set(raw[i][3]) | headers[document.id], named_near),
+            named_window := _named_missing(named_weighted, in_window, named_near),
             float(dense[i]) - typical_dense,
             # an English question holds fewer of the French releases' terms, answered or not
             float(english),
             # another year than the one asked: the window names years, not the question's
-            float(bool(question_years) and bool(window_years := {t for t in window_terms | set(raw[i][3]) if _YEAR.fullmatch(t)})
+            float(bool(question_years) and bool(window_years := {t for t in with_sentence if _YEAR.fullmatch(t)})
                   and not question_years & window_years),
             # another place than the one asked: the window lacks a name the question gives, and the
             # sentence names a place the question does not
