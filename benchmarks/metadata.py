@@ -34,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.reading.documents import Document, list_corpus, read_document  # noqa: E402
+from qa.reading.documents import Document, read_document  # noqa: E402
+from qa.reading.listing import list_corpus  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 CARRIES = 0.9  # containment of the true title in the text for a page to "carry" its headline

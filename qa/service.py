@@ -27,7 +27,8 @@ from .indexing import store
 from .indexing.build import BuildReport, Progress, build_index, is_up_to_date
 from .indexing.embedding import Encoder, build_encoder, load_encoder
 from .reading.chunking import passages as cut_passages
-from .reading.documents import CorpusFile, describe, read_document, readable_name
+from .reading.documents import describe, read_document
+from .reading.listing import CorpusFile, readable_name
 from .reading.formats import UnreadableFile
 from .reading.limits import LimitExceeded, Limits
 from .reading.uploads import CHOICES, NAME_TAKEN, add_to_corpus

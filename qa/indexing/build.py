@@ -20,7 +20,8 @@ from .text import cut_one, lexical_terms, passage_key, passage_sentences
 from ..reading.boilerplate import Analysis, Repeats, analyse
 from ..reading.chunking import Passage, Span
 from ..reading.entities import entities
-from ..reading.documents import Document, Skipped, list_corpus, read_corpus, trusted_digest
+from ..reading.documents import Document, Skipped, read_corpus
+from ..reading.listing import list_corpus, trusted_digest
 from ..reading.limits import Limits
 from ..reading.stories import Signature, Stories, signature, stories, story_keys
 from .embedding import Encoder, EncoderInfo

@@ -21,7 +21,8 @@ from qa.answering.assistant import Assistant
 from qa.errors import QAError
 from qa.indexing import store
 from qa.indexing.build import build_index, is_up_to_date
-from qa.reading.documents import CorpusFile, read_corpus, read_document, readable_name
+from qa.reading.documents import read_corpus, read_document
+from qa.reading.listing import CorpusFile, readable_name
 from qa.reading.limits import LimitExceeded, Limits
 from qa.settings import PROJECT_ROOT, Settings
 

@@ -13,7 +13,8 @@ import pytest
 
 from conftest import BAMAKO, SEGOU, write
 from qa.answering.assistant import Assistant
-from qa.reading.documents import CorpusFile, list_corpus, read_corpus, read_document
+from qa.reading.documents import read_corpus, read_document
+from qa.reading.listing import CorpusFile, list_corpus
 from qa.reading.formats import UnreadableFile, decode, extract, join_pdf_lines
 from qa.indexing.build import build_index
 from qa.settings import PROJECT_ROOT, Settings

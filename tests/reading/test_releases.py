@@ -8,7 +8,8 @@ import json
 import pytest
 
 from conftest import BAMAKO, SEGOU, write
-from qa.reading.documents import Document, list_corpus, read_document
+from qa.reading.documents import Document, read_document
+from qa.reading.listing import list_corpus
 from qa.reading.releases import parse_date, read_release, url_date
 from qa.settings import PROJECT_ROOT
 
