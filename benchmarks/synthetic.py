@@ -11,6 +11,11 @@ real e5 passage vectors plus a little noise (seeded by its text), so the vectors
 of real ones; the named entities of the bulk corpus are not read (spaCy reads about 1,000
 sentences a second). Search, fusion and answer selection run on them exactly as on a real index.
 Questions, and a release added by a benchmark, are embedded for real.
+
+A corpus of more than BATCH passages grows by batches, as an archive does: each batch of releases
+is written, then indexed by the same incremental build as `qa index` (the first from scratch), so
+that a build holds one batch in memory, not the corpus; the index then has a segment a batch (the
+merge policy folds eight segments of one size into one). Stopped half-way, it resumes.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import json
 import random
 import re
 import sys
+import time
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +41,7 @@ from qa.settings import Settings  # noqa: E402
 CACHE = Path("/tmp/qa-bench")
 SHARED = ROOT.parent / "shared" / "benchmarks" / "spf"
 PASSAGES_PER_RELEASE = 8
+BATCH = 200_000
 
 
 def source_texts() -> list[str]:
@@ -108,11 +115,18 @@ def mixed_vectors(base: np.ndarray, count: int, seed: int = 11) -> np.ndarray:
 
 def write_corpus(folder: Path, passages: int, bigrams: Bigrams | None = None) -> None:
     """Release files for about `passages` passages of at most 1,000 characters."""
-    bigrams = bigrams or Bigrams(source_texts())
+    write_releases(folder, range(max(1, passages // PASSAGES_PER_RELEASE)), bigrams or Bigrams(source_texts()))
+
+
+def write_releases(folder: Path, numbers: range, bigrams: Bigrams) -> None:
+    """The release files of `numbers`, drawn in order (from 0, or from where the last call with the
+    same `bigrams` stopped, so that a release is always the same); a file already there is kept."""
     folder.mkdir(parents=True, exist_ok=True)
-    for number in range(max(1, passages // PASSAGES_PER_RELEASE)):
-        (folder / f"communique-{number:06d}.txt").write_text(
-            bigrams.release(number, PASSAGES_PER_RELEASE * 800), encoding="utf-8")
+    for number in numbers:
+        text = bigrams.release(number, PASSAGES_PER_RELEASE * 800)
+        path = folder / f"communique-{number:06d}.txt"
+        if not path.is_file():
+            path.write_text(text, encoding="utf-8")
 
 
 class DerivedEncoder:
@@ -132,13 +146,26 @@ class DerivedEncoder:
         return out
 
 
-def assemble_index(settings: Settings, encoder, base: np.ndarray) -> int:
+def assemble_index(settings: Settings, encoder, base: np.ndarray, rebuild: bool = True) -> int:
     """The index of a corpus folder as `qa index` builds it, with derived vectors instead of
     embedded ones and no named entities. Returns the number of passages."""
     from unittest import mock
     with mock.patch.object(build, "entities", lambda texts: [[] for _ in texts]):
-        report = build.build_index(settings, DerivedEncoder(encoder, base), rebuild=True)
+        report = build.build_index(settings, DerivedEncoder(encoder, base), rebuild=rebuild)
     return report.passage_count
+
+
+def grown_index(settings: Settings, passages: int, encoder, base: np.ndarray) -> None:
+    """A corpus of about `passages` passages, written and indexed BATCH passages at a time (a run
+    stopped half-way resumes: the releases written are kept, the index brought up to date)."""
+    bigrams = Bigrams(source_texts())
+    total, batch = passages // PASSAGES_PER_RELEASE, BATCH // PASSAGES_PER_RELEASE
+    for start in range(0, total, batch):
+        write_releases(settings.corpus, range(start, min(total, start + batch)), bigrams)
+        if not build.is_up_to_date(settings, encoder.info):
+            started = time.perf_counter()
+            count = assemble_index(settings, encoder, base, rebuild=store.read_manifest(settings.index) is None)
+            print(f"   {count} passages indexed ({time.perf_counter() - started:.0f} s)", flush=True)
 
 
 def cached_index(passages: int, encoder, base: np.ndarray, name: str = "index") -> Settings:
@@ -146,6 +173,11 @@ def cached_index(passages: int, encoder, base: np.ndarray, name: str = "index") 
     root = CACHE / f"size-{passages}"
     settings = replace(Settings(), corpus=root / "corpus", index=root / name)
     manifest = store.read_manifest(settings.index)
+    grown = root / "grown"  # written once every batch is indexed
+    if passages > BATCH and not grown.is_file():
+        grown_index(settings, passages, encoder, base)
+        grown.touch()
+        manifest = store.read_manifest(settings.index)
     if manifest is None or manifest.get("format_version") != store.FORMAT_VERSION \
             or manifest.get("chunking") != settings.chunking():
         if not settings.corpus.is_dir():

@@ -134,11 +134,20 @@ def _matching(keys: np.ndarray, values: np.ndarray, key) -> np.ndarray:
 
 
 class RepeatTables:
-    """A segment's tables, memory-mapped (a build reads only the rows its questions touch)."""
+    """A segment's tables, memory-mapped (a build reads only the rows its questions touch); or the
+    same tables of the releases a build adds, in memory (`of_rows`)."""
 
-    def __init__(self, folder: Path):
-        for name in _NAMES:
-            setattr(self, name, np.load(folder / FOLDER / f"{name}.npy", allow_pickle=False, mmap_mode="r"))
+    def __init__(self, folder: Path | None):
+        if folder is not None:
+            for name in _NAMES:
+                setattr(self, name, np.load(folder / FOLDER / f"{name}.npy", allow_pickle=False, mmap_mode="r"))
+
+    @classmethod
+    def of_rows(cls, analysis_rows: list[dict]) -> "RepeatTables":
+        found = cls(None)
+        for name, array in tables(analysis_rows).items():
+            setattr(found, name, array)
+        return found
 
     def holders(self, digest_of: int) -> np.ndarray:
         """The positions of the releases holding a compared sentence."""
@@ -207,12 +216,21 @@ class StoredRepeats(_Holders):
     def __init__(self, parts, gone: set[str], new: list[tuple[str, str, Analysis]]):
         super().__init__(parts, gone)
         self.term_digest = _TermDigests()
-        self.new: dict[str, _Sentences] = {}
+        self.new: set[str] = set()
         for doc_id, source, analysis in new:
-            found = self.new[doc_id] = _Sentences.of(analysis.terms, self.term_digest.__getitem__)
+            self.new.add(doc_id)
             self.source[doc_id] = source
-            for digest_of, _ in found.keys:
+            for digest_of, _ in _Sentences.of(analysis.terms, self.term_digest.__getitem__).keys:
                 self.new_holders[digest_of].add(doc_id)
+        # The new releases' long sentences, with the postings and signature pairs a segment stores:
+        # looked up, not compared one by one (a build adding a thousand releases compares each of
+        # their sentences with the few that share its rare terms, not with all of them).
+        self.new_long = RepeatTables.of_rows([analysis.to_row() for _, _, analysis in new])
+
+    def _long_tables(self) -> list[tuple[RepeatTables, np.ndarray | None]]:
+        """Every table of long sentences, with which of its releases are live after the build
+        (None: all, the new releases')."""
+        return [(part.tables, part.after) for part in self.parts] + [(self.new_long, None)]
 
     def first(self, digest_of: int, state: str = "after") -> str | None:
         """The holder that keeps a sentence: the first by file name."""
@@ -226,16 +244,12 @@ class StoredRepeats(_Holders):
         90 % of."""
         found = set()
         pairs = np.unique(_pairs(words))
-        for part in self.parts:
-            for long in part.tables.with_pairs(pairs):
-                if part.after[part.tables.long_release[long]]:
-                    terms = part.tables.terms_of(int(long))
+        for tables_of, alive in self._long_tables():
+            for long in tables_of.with_pairs(pairs):
+                if alive is None or alive[tables_of.long_release[long]]:
+                    terms = tables_of.terms_of(int(long))
                     if np.isin(terms, words, assume_unique=True).sum() >= CONTAINED * len(terms):
-                        found.add(int(part.tables.long_key[long]))
-        for sentences in self.new.values():
-            for digest_of, terms in sentences.long.items():
-                if np.isin(terms, words, assume_unique=True).sum() >= CONTAINED * len(terms):
-                    found.add(digest_of)
+                        found.add(int(tables_of.long_key[long]))
         return found
 
     def keys(self, analysis: Analysis) -> list[tuple[int, Key]]:
@@ -287,16 +301,12 @@ class StoredRepeats(_Holders):
         counts = [sum(part.tables.term_count(term) for part in self.parts) for term in words]
         rarest = words[np.argsort(counts, kind="stable")[:missing + 2]]
         candidates: dict[int, np.ndarray] = {}
-        for part in self.parts:
-            holding = np.concatenate([part.tables.with_term(term) for term in rarest])
+        for tables_of, alive in self._long_tables():
+            holding = np.concatenate([tables_of.with_term(term) for term in rarest])
             longs, times = np.unique(holding, return_counts=True)
             for long in longs[times >= 2]:
-                if part.after[part.tables.long_release[long]]:
-                    candidates.setdefault(int(part.tables.long_key[long]), part.tables.terms_of(int(long)))
-        for sentences in self.new.values():
-            for other_digest, terms in sentences.long.items():
-                if np.isin(rarest, terms, assume_unique=True).sum() >= 2:
-                    candidates.setdefault(other_digest, terms)
+                if alive is None or alive[tables_of.long_release[long]]:
+                    candidates.setdefault(int(tables_of.long_key[long]), tables_of.terms_of(int(long)))
         candidates.pop(digest_of, None)
         for other_digest, other in candidates.items():
             holder = self.first(other_digest)
