@@ -33,9 +33,12 @@ Progress = Callable[[str, int, int], None]
 # Up to this many documents, the report lists each one; above, only those added or changed.
 LIST_ALL = 50
 # A build removing and adding more releases than this decides repeated text and stories over
-# every release in memory (cheaper for a large change); a smaller one, from the tables the
-# segments store (its cost grows with the change, not with the corpus). The decisions are the same.
+# every release in memory (cheaper for a large change), unless the index holds more than
+# IN_MEMORY_MAX_RELEASES (in memory, every release's analysis: gigabytes at 100,000 releases); any
+# other build decides from the tables the segments store (its cost grows with the change, not
+# with the corpus). The decisions are the same.
 IN_MEMORY_ABOVE = 1_000
+IN_MEMORY_MAX_RELEASES = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +174,7 @@ def cut_releases(documents: list[Document], settings: Settings, analyses: Mappin
         gone, new = before.changes(documents)
         stories_changed = {doc_id for doc_id in set(by_id) | set(before.documents)
                            if _story_state(told, doc_id) != _story_state(before.stories, doc_id)}
-        if len(gone) + len(new) > IN_MEMORY_ABOVE:
+        if before.in_memory(gone, new):
             concerned, dropped = _decided_in_memory(before, analyses, gone, new, stories_changed, told)
         else:
             concerned, dropped = _decided_from_segments(before, analyses, gone, new, stories_changed, told)
@@ -265,6 +268,10 @@ class Previous:
         changed = set(gone)
         return gone, [d for d in documents if d.id not in self.documents or d.id in changed]
 
+    def in_memory(self, gone: list[str], new: list[Document]) -> bool:
+        """Whether this build decides over every release in memory (see IN_MEMORY_ABOVE)."""
+        return len(gone) + len(new) > IN_MEMORY_ABOVE and len(self.documents) <= IN_MEMORY_MAX_RELEASES
+
     def analysis(self, doc_id: str) -> Analysis:
         segment, position = self.located[doc_id]
         return Analysis.from_row(segment.analyses[position])
@@ -302,7 +309,7 @@ def find_stories(documents: list[Document], signatures: Mapping[str, Signature],
     if before is None or before.stories.links is None:
         return stories(documents, {d.sha256: signatures[d.id] for d in documents})
     gone, new = before.changes(documents)
-    if len(gone) + len(new) > IN_MEMORY_ABOVE:
+    if before.in_memory(gone, new):
         return stories(documents, {d.sha256: signatures[d.id] for d in documents})
     by_id = {d.id: d for d in documents}
     return updated_stories(before.stories, before.parts("story_keys"), set(gone), [(d, signatures[d.id]) for d in new],
