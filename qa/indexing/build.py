@@ -121,7 +121,7 @@ def is_up_to_date(settings: Settings, encoder_info: EncoderInfo | None) -> bool:
 def _previous(settings: Settings, encoder: Encoder, notes: list[str]) -> store.StoredIndex | None:
     """The live build, when its documents and vectors can be reused by this encoder."""
     try:
-        previous = store.load(settings.index, encoder.info)
+        previous = store.load(settings.index, encoder.info, dense=False)
     except QAError as error:
         manifest = store.read_manifest(settings.index)
         if isinstance(error, IndexCorruptError) and (manifest or {}).get("format_version", store.FORMAT_VERSION) \
@@ -253,6 +253,7 @@ class Previous:
     documents: dict[str, Document]
     stories: Stories
     located: dict[str, tuple[Segment, int]]  # doc id → its segment and its position there
+    changed: tuple | None = None  # (documents, changes(documents)): asked by stories, then by cutting
 
     @classmethod
     def of(cls, index: store.StoredIndex, documents: list[Document]) -> "Previous":
@@ -263,10 +264,13 @@ class Previous:
     def changes(self, documents: list[Document]) -> tuple[list[str], list[Document]]:
         """The releases a build over `documents` removes or changes (doc ids, as the previous build
         holds them), and those it adds or changes."""
+        if self.changed is not None and self.changed[0] is documents:
+            return self.changed[1]
         by_id = {d.id: d for d in documents}
         gone = [doc_id for doc_id in self.documents if doc_id not in by_id or not _unchanged(self, by_id[doc_id])]
         changed = set(gone)
-        return gone, [d for d in documents if d.id not in self.documents or d.id in changed]
+        self.changed = (documents, (gone, [d for d in documents if d.id not in self.documents or d.id in changed]))
+        return self.changed[1]
 
     def in_memory(self, gone: list[str], new: list[Document]) -> bool:
         """Whether this build decides over every release in memory (see IN_MEMORY_ABOVE)."""

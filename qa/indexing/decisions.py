@@ -165,6 +165,17 @@ class RepeatTables:
             return np.empty(0, dtype=np.int32)
         return np.unique(np.concatenate([self.pair_long[a:b] for a, b in zip(left[hit], right[hit])]))
 
+    def shared_counts(self, longs: np.ndarray, words: np.ndarray) -> np.ndarray:
+        """How many of `words` (sorted, unique) each long sentence of `longs` holds, at once."""
+        if not len(longs):
+            return np.zeros(0, dtype=np.int64)
+        starts, stops = self.long_offsets[longs], self.long_offsets[longs + 1]
+        sizes = stops - starts
+        rows = np.repeat(np.arange(len(longs)), sizes)
+        at = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(starts, sizes)
+        held = np.isin(np.asarray(self.long_terms[at]), words, assume_unique=False)
+        return np.bincount(rows, weights=held, minlength=len(longs)).astype(np.int64)
+
     def with_term(self, term: np.uint64) -> np.ndarray:
         return _matching(self.posting_term, self.posting_long, term)
 
@@ -245,11 +256,11 @@ class StoredRepeats(_Holders):
         found = set()
         pairs = np.unique(_pairs(words))
         for tables_of, alive in self._long_tables():
-            for long in tables_of.with_pairs(pairs):
-                if alive is None or alive[tables_of.long_release[long]]:
-                    terms = tables_of.terms_of(int(long))
-                    if np.isin(terms, words, assume_unique=True).sum() >= CONTAINED * len(terms):
-                        found.add(int(tables_of.long_key[long]))
+            longs = tables_of.with_pairs(pairs)
+            if alive is not None:
+                longs = longs[alive[tables_of.long_release[longs]]]
+            inside = tables_of.shared_counts(longs, words) >= CONTAINED * tables_of.long_size[longs]
+            found.update(int(k) for k in tables_of.long_key[longs[inside]])
         return found
 
     def keys(self, analysis: Analysis) -> list[tuple[int, Key]]:
@@ -300,22 +311,26 @@ class StoredRepeats(_Holders):
                                         dtype=np.uint64))
         counts = [sum(part.tables.term_count(term) for part in self.parts) for term in words]
         rarest = words[np.argsort(counts, kind="stable")[:missing + 2]]
-        candidates: dict[int, np.ndarray] = {}
+        # The long sentences holding two of the rarest terms, longer than this one (or as long,
+        # from a release sorting first), holding 90 % of it and every figure it gives.
+        candidates: dict[int, int] = {}  # digest → its size
         for tables_of, alive in self._long_tables():
             holding = np.concatenate([tables_of.with_term(term) for term in rarest])
             longs, times = np.unique(holding, return_counts=True)
-            for long in longs[times >= 2]:
-                if alive is None or alive[tables_of.long_release[long]]:
-                    candidates.setdefault(int(tables_of.long_key[long]), tables_of.terms_of(int(long)))
+            longs = longs[times >= 2]
+            if alive is not None:
+                longs = longs[alive[tables_of.long_release[longs]]]
+            sizes = tables_of.long_size[longs]
+            longs, sizes = longs[sizes >= len(words)], sizes[sizes >= len(words)]
+            enough = (tables_of.shared_counts(longs, words) >= CONTAINED * len(words)) \
+                & (tables_of.shared_counts(longs, figures) == len(figures))
+            candidates.update(zip((int(k) for k in tables_of.long_key[longs[enough]]), (int(n) for n in sizes[enough])))
         candidates.pop(digest_of, None)
-        for other_digest, other in candidates.items():
+        for other_digest, size in candidates.items():
             holder = self.first(other_digest)
             if holder == doc_id or together(holder, doc_id):
                 continue
-            if not np.isin(figures, other, assume_unique=True).all():
-                continue
-            better = len(other) > len(words) or (len(other) == len(words) and self.source[holder] < source)
-            if better and np.isin(words, other, assume_unique=True).sum() >= CONTAINED * len(words):
+            if size > len(words) or self.source[holder] < source:
                 return True
         return False
 

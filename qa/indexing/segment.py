@@ -135,9 +135,8 @@ class Segment:
         self.terms = Rows(folder / "terms.jsonl")
         self.postings = Postings.load(folder / "postings")
         self.vectors = np.load(folder / "vectors.npy", allow_pickle=False, mmap_mode="r")
-        self.dense = faiss.read_index(str(folder / "dense.faiss"))
-        if hasattr(self.dense, "hnsw"):
-            self.dense.hnsw.efSearch = HNSW_EF_SEARCH
+        self._dense: faiss.Index | None = None
+        self._dim = dim
         self.sentences = Rows(folder / "sentences.jsonl")
         with np.load(folder / "sentence_columns.npz", allow_pickle=False) as columns:
             self.start, self.end, self.bounds = columns["start"], columns["end"], columns["bounds"]
@@ -156,7 +155,6 @@ class Segment:
              and (not passages or 0 <= self.passage_documents.min() <= self.passage_documents.max() < count)),
             ("postings", len(self.postings) == passages),
             ("vectors.npy", self.vectors.shape == (passages, dim)),
-            ("dense.faiss", self.dense.ntotal == passages and self.dense.d == dim),
             ("sentence_columns.npz", self.start.shape == self.end.shape == (sentences,)
              and self.bounds.shape == (count + 1,) and int(self.bounds[-1]) == sentences),
             ("sentence_vectors.npy", self.sentence_vectors.shape == (sentences, dim)),
@@ -168,6 +166,23 @@ class Segment:
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def dense(self) -> faiss.Index:
+        return self.open_dense()
+
+    def open_dense(self) -> faiss.Index:
+        """The segment's FAISS index, read and checked when first asked for (a build needs none of
+        the segments it keeps: reading a 200k-passage HNSW graph takes longer than the build)."""
+        if self._dense is None:
+            found = faiss.read_index(str(self.path / "dense.faiss"))
+            if found.ntotal != len(self.passages) or found.d != self._dim:
+                raise ValueError(f"{self.name}/dense.faiss : ne correspond pas au reste du segment "
+                                 f"(does not match the rest of the segment)")
+            if hasattr(found, "hnsw"):
+                found.hnsw.efSearch = HNSW_EF_SEARCH
+            self._dense = found
+        return self._dense
 
     @property
     def repeats(self) -> RepeatTables:

@@ -56,10 +56,14 @@ class Dense:
     """Nearest-neighbour search over the segments' FAISS indexes, as one index (positions segment
     after segment): each segment is searched, the results merged by score."""
 
-    def __init__(self, parts: list[faiss.Index]):
-        self.parts = parts
-        self.offsets = np.concatenate([[0], np.cumsum([part.ntotal for part in parts])]).astype(np.int64)
+    def __init__(self, segments: list):
+        self.segments = segments  # each segment's index is read when first searched (Segment.dense)
+        self.offsets = np.concatenate([[0], np.cumsum([len(s.passages) for s in segments])]).astype(np.int64)
         self.ntotal = int(self.offsets[-1])
+
+    @property
+    def parts(self) -> list[faiss.Index]:
+        return [segment.dense for segment in self.segments]
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         found_scores, found_ids = [], []
@@ -331,8 +335,9 @@ def _remove_old_builds(index_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
-    """The live build, checked; refuses a missing, corrupt or foreign-encoder index with a clear message."""
+def load(index_dir: Path, encoder: EncoderInfo | None = None, dense: bool = True) -> StoredIndex:
+    """The live build, checked; refuses a missing, corrupt or foreign-encoder index with a clear
+    message. `dense`: read the FAISS indexes now (a build, which searches none, reads them never)."""
     build = current_build(index_dir)
     if build is None or not (build / "manifest.json").is_file():
         raise IndexMissingError(index_dir)
@@ -347,6 +352,8 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
     try:
         segments = [_segment(build / "segments" / entry["name"], built_with.dim) for entry in manifest["segments"]]
         found = orjson.loads((build / "stories.json").read_bytes())
+        for segment in segments if dense else []:
+            segment.open_dense()  # now, not at the first question
     except (RuntimeError, ValueError, TypeError, KeyError, OSError) as error:
         raise IndexCorruptError(build, error) from None
     headers = [header for segment in segments for header in segment.headers]
@@ -374,7 +381,7 @@ def load(index_dir: Path, encoder: EncoderInfo | None = None) -> StoredIndex:
                           np.concatenate([segment.end for segment in segments] or [np.empty(0, dtype=np.int64)]),
                           bounds, documents.position)
     return StoredIndex(build, manifest, documents, Passages(Stacked([segment.passages for segment in segments])),
-                       Dense([segment.dense for segment in segments]), lexical, sentences, document_of, live,
+                       Dense(segments), lexical, sentences, document_of, live,
                        tuple(segments), found)
 
 
