@@ -77,7 +77,11 @@ def test_unknown_model_is_a_clear_error():
 
 def test_builds_have_an_encoder_instance_of_their_own(e5):
     from qa.indexing.embedding import build_encoder
+    import os
+    threads = os.environ.get("OMP_NUM_THREADS")
     builder = build_encoder(e5)
-    assert builder is not e5 and builder.info == e5.info and builder.threads == 1
+    assert builder is not e5 and builder.info == e5.info and builder._lock is not e5._lock
+    # The process's thread setting (inherited by every child process) is left as it was.
+    assert os.environ.get("OMP_NUM_THREADS") == threads
     text = ["Bamako, le 13 décembre 2021 – une table ronde sur la réintégration."]
     assert np.allclose(builder.encode_passages(text), e5.encode_passages(text), atol=1e-5)
