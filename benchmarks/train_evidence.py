@@ -234,19 +234,9 @@ def _pairwise(examples: list[Example], z: list[np.ndarray], c: float, per_positi
     return model.coef_[0]
 
 
-def _asks_no_type(example: Example) -> bool:
-    """Whether the question names no kind of element (its sentences' `untyped` column is 1)."""
-    return bool(len(example.features)) and bool(example.features[0, FEATURES.index("untyped")])
-
-
-def fit(examples: list[Example], c: float, objective: str = "pointwise", split: bool = False):
+def fit(examples: list[Example], c: float, objective: str = "pointwise"):
     """Standardisation and logistic weights over FEATURES for the sentence probability (none for
-    CONFIDENCE_ONLY: fitted on those columns set to 0, they get mean 0, scale 1 and weight 0).
-    split: two models, one fitted on the questions that ask for a kind of element (a number, a
-    name, a date…), one on those that ask for none (a definition, a how); (typed, untyped)."""
-    if split:
-        return (fit([e for e in examples if not _asks_no_type(e)], c, objective),
-                fit([e for e in examples if _asks_no_type(e)], c, objective))
+    CONFIDENCE_ONLY: fitted on those columns set to 0, they get mean 0, scale 1 and weight 0)."""
     from sklearn.linear_model import LogisticRegression
     hidden = [FEATURES.index(name) for name in CONFIDENCE_ONLY]
     examples = [Example(**{**e.__dict__, "features": _without(e.features, hidden)}) for e in examples]
@@ -277,11 +267,9 @@ def _without(features: np.ndarray, columns: list[int]) -> np.ndarray:
 
 
 def probabilities(params, features: np.ndarray) -> np.ndarray:
+    mean, scale, coef, intercept = params
     if not len(features):
         return np.empty(0)
-    if len(params) == 2:  # (typed, untyped), chosen by the question
-        return probabilities(params[1] if features[0, FEATURES.index("untyped")] else params[0], features)
-    mean, scale, coef, intercept = params
     return 1 / (1 + np.exp(-(((features - mean) / scale) @ coef + intercept)))
 
 
@@ -357,13 +345,13 @@ def choose_threshold(examples: list[Example], outcomes: list[dict], at_most: flo
 
 
 def cross_validate(examples: list[Example], fold_of: list[int], c: float, objective: str,
-                   confidence_only: frozenset = frozenset(), split: bool = False) -> list[np.ndarray]:
+                   confidence_only: frozenset = frozenset()) -> list[np.ndarray]:
     """Held-out sentence probabilities of every example, from models fitted on the other folds'
     examples (those of `confidence_only` sets are predicted, never fitted on)."""
     predictions: list[np.ndarray | None] = [None] * len(examples)
     for fold in range(FOLDS):
         params = fit([e for e, f in zip(examples, fold_of) if f != fold and e.set not in confidence_only],
-                     c, objective, split)
+                     c, objective)
         for i, (example, f) in enumerate(zip(examples, fold_of)):
             if f == fold:
                 predictions[i] = probabilities(params, example.features)
@@ -405,9 +393,6 @@ def main() -> None:
                         help=f"sets measured with the model fitted on --sets, never trained on ({', '.join(HELD_OUT)}, "
                              "or SET:FILE for a question file over SET's corpus)")
     parser.add_argument("--drop", default="", help="features left out (comma-separated): their weight is 0")
-    parser.add_argument("--split-untyped", action="store_true",
-                        help="one sentence model for the questions asking for a kind of element, another for "
-                             "those asking for none (definitions, how)")
     parser.add_argument("--as-built", action="store_true",
                         help="read an existing index as it is, even when this code would rebuild it")
     parser.add_argument("--write", action="store_true", help=f"fit on everything and write {MODEL_PATH.name}")
@@ -432,7 +417,7 @@ def main() -> None:
         example.features = example.features.copy()
         example.features[:, dropped] = 0.0
     fold_of = folds(examples, args.folds)
-    predictions = cross_validate(examples, fold_of, args.c, args.objective, confidence_only, args.split_untyped)
+    predictions = cross_validate(examples, fold_of, args.c, args.objective, confidence_only)
     sentence_sets = [e.set not in confidence_only for e in examples]  # what the passage weight is chosen on
 
     print(f"\nCross-validation ({FOLDS} folds by {args.folds}, {args.objective}), per passage weight "
@@ -470,7 +455,7 @@ def main() -> None:
         print(f"  below {t:.2f}: unanswerable abstained {sum(o['confidence'] < t for o in unanswerable)}/"
               f"{len(unanswerable)}, answerable abstained {sum(o['confidence'] < t for o in answerable)}/{len(answerable)}")
 
-    final = fit([e for e in examples if e.set not in confidence_only], args.c, args.objective, args.split_untyped)
+    final = fit([e for e in examples if e.set not in confidence_only], args.c, args.objective)
     confidence = fit_confidence(examples, outcomes, args.confidence_c) if args.confidence else None
     if held_out:
         print(f"Held-out sets (never trained on), with the model fitted on {args.sets}:")
@@ -488,7 +473,7 @@ def main() -> None:
                   f"{len(unanswerable)}, answerable abstained {sum(o['confidence'] < t for o in answerable)}/{len(answerable)}")
 
     if args.write:
-        mean, scale, coef, intercept = final[0] if args.split_untyped else final
+        mean, scale, coef, intercept = final
         model = {"features": list(FEATURES), "coef": [round(float(v), 6) for v in coef],
                  "intercept": round(intercept, 6), "mean": [round(float(v), 6) for v in mean],
                  "scale": [round(float(v), 6) for v in scale], "passage_weight": weight,
@@ -497,11 +482,6 @@ def main() -> None:
                  "floor": round(threshold if args.confidence else threshold / 2, 4),
                  "trained_on": args.sets, **({"confidence_also_on": args.confidence_sets} if confidence_only else {}), "trained_at": dt.date.today().isoformat(), "c": args.c,
                  "objective": args.objective, "folds": args.folds}
-        if args.split_untyped:
-            # The questions that ask for no kind of element have their own weights.
-            um, us, uc, ui = final[1]
-            model["untyped"] = {"coef": [round(float(v), 6) for v in uc], "intercept": round(ui, 6),
-                                "mean": [round(float(v), 6) for v in um], "scale": [round(float(v), 6) for v in us]}
         if args.confidence:
             # Fitted on the held-out predictions, as the sentence model behaves on new questions.
             cm, cs, cc, ci = confidence

@@ -25,7 +25,7 @@ from ..indexing.store import StoredIndex
 from ..reading.chunking import sentence_spans
 from ..reading.entities import entities
 from ..reading.lexical import FUZZY_MIN_LENGTH, FUZZY_SIMILARITY, terms
-from .questions import answer_type, holds, is_english, points_back, specific_terms
+from .questions import answer_type, holds, is_english, specific_terms
 from .search import Hit
 
 MODEL_PATH = Path(__file__).with_name("evidence_model.json")
@@ -37,7 +37,7 @@ FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", 
             "window_coverage", "window_gain", "previous_dense", "window_typed", "document_coverage",
             "document_missing", "year_missing", "unit_missing", "counted", "dateline_long", "type_role",
             "follows", "named_missing", "named_window_missing", "dense_lift", "english", "year_conflict",
-            "place_conflict", "continued", "continuation_new", "early", "lede_untyped", "headline_echo")
+            "place_conflict")
 # What the confidence shown to a reader (and compared with the abstention threshold) reads: the
 # passage's best sentence probability, its margin over the best other passage, and that
 # sentence's features that say whether the question can be answered at all.
@@ -58,7 +58,7 @@ _DATELINE = re.compile(r"^[A-ZÀ-Ý][\w'’.\- ]{1,40}?(?:\s*\([^)]{1,40}\))?\s*
 class Evidence:
     """One sentence of a candidate passage, with its features and (once scored) its probability."""
     hit: int  # position of its passage among the candidates
-    start: int  # offsets in the document's clean text (the end of its continuation, when it has one)
+    start: int  # offsets in the document's clean text
     end: int
     features: tuple[float, ...]
 
@@ -76,9 +76,6 @@ class EvidenceModel:
     # Standardised logistic regression over CONFIDENCE_FEATURES (coef, intercept, mean, scale), or None
     # when the confidence is the sentence probability itself.
     confidence: tuple[np.ndarray, float, np.ndarray, np.ndarray] | None = None
-    # The weights (coef, intercept, mean, scale) for the sentences of a question that asks for no
-    # kind of element (a definition, a how: answered by other signs than a number or a name), or None.
-    untyped: tuple[np.ndarray, float, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> "EvidenceModel":
@@ -93,24 +90,14 @@ class EvidenceModel:
                                  "run benchmarks/train_evidence.py")
             confidence = (np.asarray(c["coef"], dtype=np.float64), float(c["intercept"]),
                           np.asarray(c["mean"], dtype=np.float64), np.asarray(c["scale"], dtype=np.float64))
-        untyped = None
-        if data.get("untyped"):
-            u = data["untyped"]
-            untyped = (np.asarray(u["coef"], dtype=np.float64), float(u["intercept"]),
-                       np.asarray(u["mean"], dtype=np.float64), np.asarray(u["scale"], dtype=np.float64))
         return cls(np.asarray(data["coef"], dtype=np.float64), float(data["intercept"]),
                    np.asarray(data["mean"], dtype=np.float64), np.asarray(data["scale"], dtype=np.float64),
-                   float(data["passage_weight"]), float(data["abstain_below"]), float(data["floor"]), confidence,
-                   untyped)
+                   float(data["passage_weight"]), float(data["abstain_below"]), float(data["floor"]), confidence)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if not len(features):
             return np.empty(0)
         z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
-        if self.untyped is not None:  # a question's sentences share its kind: one model or the other
-            coef, intercept, mean, scale = self.untyped
-            asks_none = features[:, _AT["untyped"]] > 0
-            z = np.where(asks_none, ((features - mean) / scale) @ coef + intercept, z)
         return 1.0 / (1.0 + np.exp(-z))
 
     def confidences(self, rows: np.ndarray) -> np.ndarray:
@@ -176,9 +163,6 @@ def _coverage(question: list[tuple[str, float]], total: float, present: set[str]
 # sentences after the one that names what the question is about (« Parmi les passagers, Alpha,
 # 15 ans. … Il y passa 11 mois … »).
 WINDOW = 2
-# A sentence and the next one of its passage, when that one points back at it (« Elle permet … »),
-# are read as one piece of evidence, at most this long: the answer often ends in the second.
-CONTINUATION_MAX = 450
 # A sentence that opens with the dateline and goes on this long is the lede, not just the dateline.
 DATELINE_BODY = 120
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
@@ -268,22 +252,14 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
     passage_terms: list[set[str]] = []
     seen: set[tuple[str, int, int]] = set()
     read: dict[int, list[str]] = {}  # sentence store row → its terms, as read for this question
-    continuations: list[tuple[int, list]] = []  # for each of raw: where its continuation ends (or its own end), its entities
     for position, hit in enumerate(hits):
         found = _sentences_of(index, hit, read)
         passage_terms.append({term for _, _, sentence_terms, _, _ in found for term in sentence_terms})
-        text = index.documents[hit.passage.doc_id].text
-        for j, (start, end, sentence_terms, names, vector) in enumerate(found):
+        for start, end, sentence_terms, names, vector in found:
             place = (hit.passage.doc_id, start, end)
             if place not in seen:
                 seen.add(place)
                 raw.append((position, start, end, sentence_terms, names, vector))
-                following = found[j + 1] if j + 1 < len(found) else None
-                if (following is not None and "\n" not in text[end:following[0]]
-                        and following[1] - start <= CONTINUATION_MAX and points_back(text[following[0]:following[1]])):
-                    continuations.append((following[1], following[3]))
-                else:
-                    continuations.append((end, []))
     if not raw:
         return []
     vocabulary = set().union(*passage_terms)
@@ -365,15 +341,10 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
 
     out = []
     breaks: dict[str, int] = {}  # release → where its first blank line is (-1: none)
-    titles: dict[str, set[str]] = {}  # release → the terms of its headline
     for i, (position, start, end, _, names, _) in enumerate(raw):
         hit = hits[position]
         document = index.documents[hit.passage.doc_id]
         text = document.text[start:end]
-        continuation_end, continuation_names = continuations[i]
-        continued = continuation_end > end
-        if document.id not in titles:
-            titles[document.id] = set(terms(document.title or ""))
         held = holds(text, question, kind, names)
         headline = bool(document.title) and text.strip() == document.title.strip()
         order = _sentence_order(index, document.id, start)
@@ -414,18 +385,8 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             # sentence names a place the question does not
             float(named_window > 0 and any(label == "LOC" and not (set(_entity_terms(text)) & asked_terms)
                                              for label, text in names)),
-            # the next sentence points back at this one: the piece of evidence reads both
-            float(continued),
-            float(continued and kind is not None and not held.new
-                  and holds(document.text[end:continuation_end], question, kind, continuation_names).new),
-            # where it stands in its release, for any question: the first sentences say what it is about
-            1.0 / (1 + order),
-            # a question that names no kind of element (a definition, a how) is answered by the opening
-            float(lede and kind is None),
-            # a sentence that says again what the headline says (a lede restating it) adds little
-            0.0 if headline or not raw[i][3] else len(set(raw[i][3]) & titles[document.id]) / len(set(raw[i][3])),
         )
-        out.append(Evidence(position, start, continuation_end, features))
+        out.append(Evidence(position, start, end, features))
     return out
 
 
