@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import re
 
 from ..reading.documents import Document
+from .questions import points_back
 from .search import Hit
 
 
@@ -93,7 +94,9 @@ class Ranked:
     sentence: tuple[int, int] | None
 
 
-# A sentence that goes on with the one before it: the answer reads both (« … 44 000 … Parmi eux, 33 000 … »).
+# A sentence that goes on with the figure or the group of the one before it (« … 44 000 … Parmi eux,
+# 33 000 … »): a follow-up reads its subject there (conversation). The answer reads on with any
+# sentence that points back at it (questions.points_back: « Elle permet … », « Ce fonds sert … »).
 _CONTINUES = re.compile(r"^(?:Parmi (?:eux|elles|ceux-ci|celles-ci|lesquels|lesquelles|ces \w+)|Dont|Soit|"
                         r"Ce (?:chiffre|nombre|total|montant)|Ces (?:chiffres|personnes|migrants)|Au total)\b")
 CONTINUATION_MAX = 450
@@ -107,7 +110,7 @@ def _extended(document: Document, start: int, end: int, passage_end: int) -> int
         return end
     from ..reading.chunking import sentence_spans
     spans = sentence_spans(document.text, end, passage_end)
-    if spans and _CONTINUES.match(document.text[spans[0].start:spans[0].end]) and spans[0].end - start <= CONTINUATION_MAX:
+    if spans and points_back(document.text[spans[0].start:spans[0].end]) and spans[0].end - start <= CONTINUATION_MAX:
         return spans[0].end
     return end
 

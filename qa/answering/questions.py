@@ -176,6 +176,19 @@ def specific_terms(question: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+# A sentence that opens by pointing back at the one before it (a pronoun, a demonstrative, a
+# possessive, « Parmi eux », « Dont »): it goes on with that sentence's subject, so an answer that
+# starts there often ends here (« Une PMSMP … peut être effectuée … Elle permet à un salarié … »).
+_POINTS_BACK = re.compile(r"^(?:Il|Elle|Ils|Elles|Celui-ci|Celle-ci|Ceux-ci|Celles-ci|Cela|Ceci|Ce|Cet|Cette|Ces|"
+                          r"Son|Sa|Ses|Leur|Leurs|Parmi (?:eux|elles|ceux-ci|celles-ci|lesquels|lesquelles|ces)|"
+                          r"Dont|Soit|Au total)\b(?!['’])|^C['’](?:est|était)\b")
+
+
+def points_back(sentence: str) -> bool:
+    """Whether a sentence opens by going on with the one before it (« Elle permet … », « Parmi eux, … »)."""
+    return bool(_POINTS_BACK.match(sentence.lstrip(" «\"“")))
+
+
 @dataclass(frozen=True, slots=True)
 class Holds:
     """Whether a sentence holds the kind of element a question asks for, beyond what it names."""
