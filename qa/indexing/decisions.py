@@ -127,6 +127,13 @@ def write_tables(folder: Path, analysis_rows: list[dict]) -> None:
         save_array(folder / FOLDER / f"{name}.npy", array)
 
 
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Every position of the ranges [start, stop), range after range, at once."""
+    sizes = stops - starts
+    return np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes) \
+        + np.repeat(starts, sizes)
+
+
 def _matching(keys: np.ndarray, values: np.ndarray, key) -> np.ndarray:
     """The values stored beside `key` in a sorted table."""
     key = np.uint64(key)
@@ -160,27 +167,25 @@ class RepeatTables:
         """The long sentences one of whose signature pairs is among `pairs` (sorted, unique)."""
         left = np.searchsorted(self.pair, pairs, "left")
         right = np.searchsorted(self.pair, pairs, "right")
-        hit = right > left
-        if not hit.any():
-            return np.empty(0, dtype=np.int32)
-        return np.unique(np.concatenate([self.pair_long[a:b] for a, b in zip(left[hit], right[hit])]))
+        return np.unique(np.asarray(self.pair_long[_ranges(left, right)]))
 
     def shared_counts(self, longs: np.ndarray, words: np.ndarray) -> np.ndarray:
         """How many of `words` (sorted, unique) each long sentence of `longs` holds, at once."""
         if not len(longs):
             return np.zeros(0, dtype=np.int64)
         starts, stops = self.long_offsets[longs], self.long_offsets[longs + 1]
-        sizes = stops - starts
-        rows = np.repeat(np.arange(len(longs)), sizes)
-        at = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(starts, sizes)
-        held = np.isin(np.asarray(self.long_terms[at]), words, assume_unique=False)
+        rows = np.repeat(np.arange(len(longs)), stops - starts)
+        held = np.isin(np.asarray(self.long_terms[_ranges(starts, stops)]), words)
         return np.bincount(rows, weights=held, minlength=len(longs)).astype(np.int64)
 
-    def with_term(self, term: np.uint64) -> np.ndarray:
-        return _matching(self.posting_term, self.posting_long, term)
+    def with_terms(self, terms: np.ndarray) -> np.ndarray:
+        """The long sentences holding each of `terms`, term after term (a sentence once a term)."""
+        return np.asarray(self.posting_long[_ranges(np.searchsorted(self.posting_term, terms, "left"),
+                                                    np.searchsorted(self.posting_term, terms, "right"))])
 
-    def term_count(self, term: np.uint64) -> int:
-        return int(np.searchsorted(self.posting_term, term, "right") - np.searchsorted(self.posting_term, term, "left"))
+    def term_counts(self, terms: np.ndarray) -> np.ndarray:
+        """How many long sentences hold each of `terms`."""
+        return np.searchsorted(self.posting_term, terms, "right") - np.searchsorted(self.posting_term, terms, "left")
 
 
 @dataclass(slots=True)
@@ -309,14 +314,13 @@ class StoredRepeats(_Holders):
         missing = int(len(words) * (1 - CONTAINED))
         figures = np.unique(np.fromiter((self.term_digest[t] for t in set(key) if any(c.isdigit() for c in t)),
                                         dtype=np.uint64))
-        counts = [sum(part.tables.term_count(term) for part in self.parts) for term in words]
+        counts = sum((part.tables.term_counts(words) for part in self.parts), np.zeros(len(words), dtype=np.int64))
         rarest = words[np.argsort(counts, kind="stable")[:missing + 2]]
         # The long sentences holding two of the rarest terms, longer than this one (or as long,
         # from a release sorting first), holding 90 % of it and every figure it gives.
         candidates: dict[int, int] = {}  # digest → its size
         for tables_of, alive in self._long_tables():
-            holding = np.concatenate([tables_of.with_term(term) for term in rarest])
-            longs, times = np.unique(holding, return_counts=True)
+            longs, times = np.unique(tables_of.with_terms(rarest), return_counts=True)
             longs = longs[times >= 2]
             if alive is not None:
                 longs = longs[alive[tables_of.long_release[longs]]]
