@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import re
 
 from ..reading.documents import Document
 from .questions import points_back
@@ -94,11 +93,8 @@ class Ranked:
     sentence: tuple[int, int] | None
 
 
-# A sentence that goes on with the figure or the group of the one before it (« … 44 000 … Parmi eux,
-# 33 000 … »): a follow-up reads its subject there (conversation). The answer reads on with any
-# sentence that points back at it (questions.points_back: « Elle permet … », « Ce fonds sert … »).
-_CONTINUES = re.compile(r"^(?:Parmi (?:eux|elles|ceux-ci|celles-ci|lesquels|lesquelles|ces \w+)|Dont|Soit|"
-                        r"Ce (?:chiffre|nombre|total|montant)|Ces (?:chiffres|personnes|migrants)|Au total)\b")
+# The answer reads on with a sentence that points back at it (questions.points_back: « Elle
+# permet … », « Ce fonds sert … », « Parmi eux, 33 000 … »), up to this many characters in all.
 CONTINUATION_MAX = 450
 
 

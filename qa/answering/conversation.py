@@ -623,11 +623,16 @@ def cited(answer) -> tuple[str, ...]:
     return tuple(dict.fromkeys(citation.doc_id for citation in answer.citations))
 
 
+# A sentence that goes on with the figure or the group of the one before it (« … 44 000 … Parmi eux,
+# 33 000 … »): a follow-up reads its subject there.
+_CONTINUES = re.compile(r"^(?:Parmi (?:eux|elles|ceux-ci|celles-ci|lesquels|lesquelles|ces \w+)|Dont|Soit|"
+                        r"Ce (?:chiffre|nombre|total|montant)|Ces (?:chiffres|personnes|migrants)|Au total)\b")
+
+
 def _continues_subject(document, passage, sentence: tuple[int, int], subject: str) -> bool:
     """Whether a sentence opens by going on with the one before it (« Parmi eux, … », « Dont … ») and
     that one states the subject: « … 44 000 migrants maliens … depuis 2017. Parmi eux, 33 000 … »."""
     from ..reading.chunking import sentence_spans
-    from .answer import _CONTINUES
     start, end = sentence
     if not _CONTINUES.match(document.text[start:end]):
         return False

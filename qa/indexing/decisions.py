@@ -160,9 +160,6 @@ class RepeatTables:
         """The positions of the releases holding a compared sentence."""
         return _matching(self.key, self.key_release, digest_of)
 
-    def terms_of(self, long: int) -> np.ndarray:
-        return np.asarray(self.long_terms[int(self.long_offsets[long]):int(self.long_offsets[long + 1])])
-
     def with_pairs(self, pairs: np.ndarray) -> np.ndarray:
         """The long sentences one of whose signature pairs is among `pairs` (sorted, unique)."""
         left = np.searchsorted(self.pair, pairs, "left")
