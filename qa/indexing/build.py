@@ -204,18 +204,16 @@ def _decided_from_segments(before: "Previous", analyses: Mapping[str, Analysis],
     """The releases a change concerns, and what each leaves out, from the tables the previous
     build's segments store: the work grows with the change, not with the corpus."""
     stored = StoredRepeats(before.parts(), set(gone), [(d.id, d.source, analyses[d.id]) for d in new])
-    # Each sentence a change touches, with its first holder before the change.
-    firsts: dict = {}
-    for doc_id in gone:
-        for digest, key in stored.keys(before.analysis(doc_id)):
-            firsts.setdefault(digest, (key, stored.first(digest, "before")))
-    for document in new:
-        for digest, key in stored.keys(analyses[document.id]):
-            firsts.setdefault(digest, (key, stored.first(digest, "removed")))
-    concerned = stored.concerned({d.id for d in new}, firsts, stories_changed, analyses.__getitem__)
+    concerned = stored.concerned({d.id for d in new}, [before.analysis(doc_id) for doc_id in gone],
+                                 [analyses[d.id] for d in new], stories_changed, analyses.__getitem__)
+    decided: dict[str, list[Span]] = {}
 
     def dropped(document: Document) -> list[Span]:
-        return stored.dropped(document.id, document.source, analyses[document.id], told.together)
+        # Decided for every release concerned at once, on the first one asked for.
+        if not decided:
+            decided.update(stored.dropped([(doc_id, stored.source[doc_id], analyses[doc_id])
+                                           for doc_id in sorted(concerned)], told.together))
+        return decided[document.id]
     return concerned, dropped
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from itertools import combinations
 
+from ..reading.chunking import Span
 from ..reading.boilerplate import CONTAINED, LONG_TERMS, MIN_TERMS, Analysis, Key, dropped_spans
 from ..reading.stories import RARE_FIGURE, Stories, assemble, decide, decided, shared_limit, story_keys
 from .files import save_array
@@ -55,7 +56,8 @@ class _Sentences:
     long: dict[int, np.ndarray]
 
     @classmethod
-    def of(cls, analysis_terms, term_digest: Callable[[str], int]) -> "_Sentences":
+    def of(cls, analysis_terms, term_digest: Callable[[str], int], long_terms: bool = True) -> "_Sentences":
+        """`long_terms`: whether the long sentences' terms are wanted (else `long` stays empty)."""
         keys, long, seen = [], {}, set()
         for found in analysis_terms:
             key = tuple(found)
@@ -65,7 +67,7 @@ class _Sentences:
             seen.add(key)
             digest_of = key_digest(key)
             keys.append((digest_of, key))
-            if len(words) >= LONG_TERMS:
+            if long_terms and len(words) >= LONG_TERMS:
                 long[digest_of] = np.unique(np.fromiter((term_digest(t) for t in words), dtype=np.uint64,
                                                         count=len(words)))
         return cls(keys, long)
@@ -156,30 +158,6 @@ class RepeatTables:
             setattr(found, name, array)
         return found
 
-    def holders(self, digest_of: int) -> np.ndarray:
-        """The positions of the releases holding a compared sentence."""
-        return _matching(self.key, self.key_release, digest_of)
-
-    def with_pairs(self, pairs: np.ndarray) -> np.ndarray:
-        """The long sentences one of whose signature pairs is among `pairs` (sorted, unique)."""
-        left = np.searchsorted(self.pair, pairs, "left")
-        right = np.searchsorted(self.pair, pairs, "right")
-        return np.unique(np.asarray(self.pair_long[_ranges(left, right)]))
-
-    def shared_counts(self, longs: np.ndarray, words: np.ndarray) -> np.ndarray:
-        """How many of `words` (sorted, unique) each long sentence of `longs` holds, at once."""
-        if not len(longs):
-            return np.zeros(0, dtype=np.int64)
-        starts, stops = self.long_offsets[longs], self.long_offsets[longs + 1]
-        rows = np.repeat(np.arange(len(longs)), stops - starts)
-        held = np.isin(np.asarray(self.long_terms[_ranges(starts, stops)]), words)
-        return np.bincount(rows, weights=held, minlength=len(longs)).astype(np.int64)
-
-    def with_terms(self, terms: np.ndarray) -> np.ndarray:
-        """The long sentences holding each of `terms`, term after term (a sentence once a term)."""
-        return np.asarray(self.posting_long[_ranges(np.searchsorted(self.posting_term, terms, "left"),
-                                                    np.searchsorted(self.posting_term, terms, "right"))])
-
     def term_counts(self, terms: np.ndarray) -> np.ndarray:
         """How many long sentences hold each of `terms`."""
         return np.searchsorted(self.posting_term, terms, "right") - np.searchsorted(self.posting_term, terms, "left")
@@ -224,70 +202,91 @@ class _Holders:
 
 class StoredRepeats(_Holders):
     """Repeats over a build's stored segments and its new releases ((doc id, source, Analysis)),
-    in the states of _Holders."""
+    in the states of _Holders, asked for a whole change at once: every sentence a change touches
+    is looked up in one pass over each table (sorted lookups of arrays), not one by one (a batch
+    of 25,000 releases holds a million sentences)."""
 
     def __init__(self, parts, gone: set[str], new: list[tuple[str, str, Analysis]]):
         super().__init__(parts, gone)
         self.term_digest = _TermDigests()
-        self.new: set[str] = set()
-        for doc_id, source, analysis in new:
-            self.new.add(doc_id)
+        self.new: list[str] = []
+        for doc_id, source, _ in new:
+            self.new.append(doc_id)
             self.source[doc_id] = source
-            for digest_of, _ in _Sentences.of(analysis.terms, self.term_digest.__getitem__).keys:
-                self.new_holders[digest_of].add(doc_id)
-        # The new releases' long sentences, with the postings and signature pairs a segment stores:
-        # looked up, not compared one by one (a build adding a thousand releases compares each of
-        # their sentences with the few that share its rare terms, not with all of them).
-        self.new_long = RepeatTables.of_rows([analysis.to_row() for _, _, analysis in new])
+        # Every release by rank: the order of file names, the one that picks a sentence's keeper.
+        self.by_rank = sorted(self.source, key=lambda doc_id: (self.source[doc_id], doc_id))
+        self.rank = {doc_id: number for number, doc_id in enumerate(self.by_rank)}
+        self.none = len(self.by_rank)  # the rank of no holder
+        self.ranks = [np.fromiter((self.rank[i] for i in part.ids), dtype=np.int64, count=len(part.ids))
+                      for part in self.parts]
+        # The new releases' sentences, in the tables a segment stores of its own.
+        self.new_tables = RepeatTables.of_rows([analysis.to_row() for _, _, analysis in new])
+        self.new_ranks = np.fromiter((self.rank[i] for i in self.new), dtype=np.int64, count=len(self.new))
 
-    def _long_tables(self) -> list[tuple[RepeatTables, np.ndarray | None]]:
-        """Every table of long sentences, with which of its releases are live after the build
-        (None: all, the new releases')."""
-        return [(part.tables, part.after) for part in self.parts] + [(self.new_long, None)]
+    def _tables(self, state: str = "after") -> list[tuple[RepeatTables, np.ndarray | None, np.ndarray]]:
+        """Every table of the state, with which of its releases are live there (None: all) and
+        their ranks."""
+        found = [(part.tables, part.before if state == "before" else part.after, ranks)
+                 for part, ranks in zip(self.parts, self.ranks)]
+        return found + [(self.new_tables, None, self.new_ranks)] if state == "after" else found
 
-    def first(self, digest_of: int, state: str = "after") -> str | None:
-        """The holder that keeps a sentence: the first by file name."""
-        return min(self.holders(digest_of, state), key=self.source.__getitem__, default=None)
+    def _holding(self, digests: np.ndarray, state: str = "after") -> tuple[np.ndarray, np.ndarray]:
+        """Every holder of each of `digests`: (index in `digests`, holder's rank) pairs."""
+        queries, ranks = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for tables_of, alive, ranks_of in self._tables(state):
+            query, release = _lookup(tables_of.key, tables_of.key_release, digests)
+            if alive is not None:
+                query, release = query[alive[release]], release[alive[release]]
+            queries.append(query)
+            ranks.append(ranks_of[release])
+        return np.concatenate(queries), np.concatenate(ranks)
 
-    def words(self, key: Key) -> np.ndarray:
+    def first_ranks(self, digests: np.ndarray, state: str = "after") -> np.ndarray:
+        """The rank of each sentence's keeper, the first holder by file name (`none`: no holder)."""
+        query, ranks = self._holding(digests, state)
+        out = np.full(len(digests), self.none, dtype=np.int64)
+        np.minimum.at(out, query, ranks)
+        return out
+
+    def _keys(self, analysis: Analysis) -> list[tuple[int, Key]]:
+        """A release's compared sentences, each once: (digest, key)."""
+        return _Sentences.of(analysis.terms, self.term_digest.__getitem__, long_terms=False).keys
+
+    def _words(self, key: Key) -> np.ndarray:
         return np.unique(np.fromiter((self.term_digest[t] for t in set(key)), dtype=np.uint64))
 
-    def inside(self, words: np.ndarray) -> set[int]:
-        """The long sentences (digests) of the "after" state that a sentence of these terms holds
-        90 % of."""
-        found = set()
-        pairs = np.unique(_pairs(words))
-        for tables_of, alive in self._long_tables():
-            longs = tables_of.with_pairs(pairs)
-            if alive is not None:
-                longs = longs[alive[tables_of.long_release[longs]]]
-            inside = tables_of.shared_counts(longs, words) >= CONTAINED * tables_of.long_size[longs]
-            found.update(int(k) for k in tables_of.long_key[longs[inside]])
-        return found
-
-    def keys(self, analysis: Analysis) -> list[tuple[int, Key]]:
-        """A release's compared sentences, each once: (digest, key)."""
-        return _Sentences.of(analysis.terms, self.term_digest.__getitem__).keys
-
-    def concerned(self, changed: set[str], firsts: dict[int, tuple[Key, str | None]], stories: set[str],
+    def concerned(self, changed: set[str], gone: list[Analysis], added: list[Analysis], stories: set[str],
                   analysis_of: Callable[[str], Analysis]) -> set[str]:
-        """Repeats.concerned over the "after" state (`firsts`: digest → (key, first holder before))."""
+        """Repeats.concerned over the "after" state: the sentences of the releases gone (keepers
+        in the previous build) and added (keepers once the gone ones are removed) whose keeper
+        changes, their holders, and the keepers of the long sentences inside them; around the
+        releases whose stories changed (`stories`), the releases they keep a sentence for."""
         present = self._present()
         found = {doc_id for doc_id in changed if doc_id in present}
-        for digest_of, (key, before) in firsts.items():
-            if self.first(digest_of) != before:
-                found |= self.holders(digest_of)
-                if len(set(key)) >= LONG_TERMS:
-                    found |= {self.first(inner) for inner in self.inside(self.words(key))}
+        touched: dict[int, Key] = {}
+        states: list[np.ndarray] = []
+        for analyses, state in ((gone, "before"), (added, "removed")):
+            fresh = {digest_of: key for analysis in analyses for digest_of, key in self._keys(analysis)
+                     if digest_of not in touched}
+            touched.update(fresh)
+            states.append(self.first_ranks(np.fromiter(fresh, dtype=np.uint64, count=len(fresh)), state))
+        digests = np.fromiter(touched, dtype=np.uint64, count=len(touched))
+        keys = list(touched.values())
+        moved = np.flatnonzero(np.concatenate(states) != self.first_ranks(digests))
+        kept_for = [(digests[moved], [keys[i] for i in moved])]
         for doc_id in stories:
             if doc_id not in present:
                 continue
             found.add(doc_id)
-            for digest_of, key in self.keys(analysis_of(doc_id)):
-                if self.first(digest_of) == doc_id:
-                    found |= self.holders(digest_of)
-                    if len(set(key)) >= LONG_TERMS:
-                        found |= {self.first(inner) for inner in self.inside(self.words(key))}
+            own = self._keys(analysis_of(doc_id))
+            mine = np.fromiter((d for d, _ in own), dtype=np.uint64, count=len(own))
+            held = np.flatnonzero(self.first_ranks(mine) == self.rank[doc_id])
+            kept_for.append((mine[held], [own[i][1] for i in held]))
+        digests = np.concatenate([d for d, _ in kept_for])
+        keys = [key for _, found_keys in kept_for for key in found_keys]
+        found.update(self.by_rank[r] for r in np.unique(self._holding(digests)[1]))
+        inner = self._inside([self._words(key) for key in keys if len(set(key)) >= LONG_TERMS])
+        found.update(self.by_rank[r] for r in np.unique(self.first_ranks(inner)) if r != self.none)
         return found
 
     def _present(self) -> set[str]:
@@ -296,44 +295,160 @@ class StoredRepeats(_Holders):
             present.update(i for i, alive in zip(part.ids, part.after) if alive)
         return present
 
-    def dropped(self, doc_id: str, source: str, analysis: Analysis,
-                together: Callable[[str, str], bool] | None = None) -> list:
-        """Repeats.dropped over the "after" state."""
-        together = together or (lambda a, b: False)
-        compared = [(span, tuple(found)) for span, found in zip(analysis.spans, analysis.terms)
-                    if len(set(found)) >= MIN_TERMS]
-        return dropped_spans(doc_id, compared, lambda key: self.first(key_digest(key)), together,
-                             lambda key: self._said_better(key, key_digest(key), doc_id, source, together))
+    def _inside(self, words: list[np.ndarray]) -> np.ndarray:
+        """The long sentences (digests) of the "after" state that a sentence of one of these term
+        sets holds 90 % of: found by their signature pairs, among every pair of its terms."""
+        found = [np.zeros(0, dtype=np.uint64)]
+        for start in range(0, len(words), _CHUNK):
+            asked = _Terms.of(words[start:start + _CHUNK])
+            pairs = [_pairs(w) for w in asked.sets]
+            pair = np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.uint64)
+            owner = np.repeat(np.arange(len(pairs), dtype=np.int64), [len(p) for p in pairs])
+            for tables_of, alive, _ in self._tables():
+                at, longs = _lookup(tables_of.pair, tables_of.pair_long, pair)
+                query, longs = _distinct(owner[at], longs)
+                if alive is not None:
+                    keep = alive[tables_of.long_release[longs]]
+                    query, longs = query[keep], longs[keep]
+                inside = asked.held(tables_of, query, longs) >= CONTAINED * tables_of.long_size[longs]
+                found.append(np.asarray(tables_of.long_key[longs[inside]]))
+        return np.unique(np.concatenate(found))
 
-    def _said_better(self, key: Key, digest_of: int, doc_id: str, source: str,
-                     together: Callable[[str, str], bool]) -> bool:
-        words = self.words(key)
-        missing = int(len(words) * (1 - CONTAINED))
-        figures = np.unique(np.fromiter((self.term_digest[t] for t in set(key) if any(c.isdigit() for c in t)),
-                                        dtype=np.uint64))
-        counts = sum((part.tables.term_counts(words) for part in self.parts), np.zeros(len(words), dtype=np.int64))
-        rarest = words[np.argsort(counts, kind="stable")[:missing + 2]]
-        # The long sentences holding two of the rarest terms, longer than this one (or as long,
-        # from a release sorting first), holding 90 % of it and every figure it gives.
-        candidates: dict[int, int] = {}  # digest → its size
-        for tables_of, alive in self._long_tables():
-            longs, times = np.unique(tables_of.with_terms(rarest), return_counts=True)
-            longs = longs[times >= 2]
-            if alive is not None:
-                longs = longs[alive[tables_of.long_release[longs]]]
-            sizes = tables_of.long_size[longs]
-            longs, sizes = longs[sizes >= len(words)], sizes[sizes >= len(words)]
-            enough = (tables_of.shared_counts(longs, words) >= CONTAINED * len(words)) \
-                & (tables_of.shared_counts(longs, figures) == len(figures))
-            candidates.update(zip((int(k) for k in tables_of.long_key[longs[enough]]), (int(n) for n in sizes[enough])))
-        candidates.pop(digest_of, None)
-        for other_digest, size in candidates.items():
-            holder = self.first(other_digest)
-            if holder == doc_id or together(holder, doc_id):
-                continue
-            if size > len(words) or self.source[holder] < source:
-                return True
-        return False
+    def dropped(self, releases: list[tuple[str, str, Analysis]],
+                together: Callable[[str, str], bool] | None = None) -> dict[str, list[Span]]:
+        """Repeats.dropped over the "after" state, for each of `releases` ((doc id, source,
+        Analysis)) at once: doc id → the spans it leaves out."""
+        together = together or (lambda a, b: False)
+        compared = {doc_id: [(span, tuple(found)) for span, found in zip(analysis.spans, analysis.terms)
+                             if len(set(found)) >= MIN_TERMS] for doc_id, _, analysis in releases}
+        digest_of = {key: key_digest(key) for sentences in compared.values() for _, key in sentences}
+        digests = np.fromiter(digest_of.values(), dtype=np.uint64, count=len(digest_of))
+        keeper = dict(zip(digest_of.values(), (self.by_rank[r] if r != self.none else None
+                                               for r in self.first_ranks(digests).tolist())))
+        # The long sentences a release keeps: the ones a longer sentence elsewhere may say better.
+        asked = [(doc_id, source, key) for doc_id, source, _ in releases
+                 for key in {key for _, key in compared[doc_id]}
+                 if len(set(key)) >= LONG_TERMS and keeper[digest_of[key]] == doc_id]
+        better = self._said_better(asked, [digest_of[key] for _, _, key in asked], together)
+        return {doc_id: dropped_spans(doc_id, compared[doc_id], lambda key: keeper[digest_of[key]], together,
+                                      lambda key, doc_id=doc_id: (doc_id, key) in better)
+                for doc_id, _, _ in releases}
+
+    def _said_better(self, asked: list[tuple[str, str, Key]], digests: list[int],
+                     together: Callable[[str, str], bool]) -> set[tuple[str, Key]]:
+        """Which of the long sentences `asked` ((doc id, source, key)) a longer sentence of another
+        release (or one as long, from a release sorting first) holds 90 % of, with every figure
+        it gives: found among the long sentences holding two of its `missing + 2` rarest terms."""
+        better = set()
+        counts = _Counts(self._tables())
+        for start in range(0, len(asked), _CHUNK):
+            chunk = asked[start:start + _CHUNK]
+            words = _Terms.of([self._words(key) for _, _, key in chunk])
+            figures = _Terms.of([self._words(tuple(t for t in set(key) if any(c.isdigit() for c in t)))
+                                 for _, _, key in chunk])
+            rarest, owner = words.rarest(counts, lambda size: int(size * (1 - CONTAINED)) + 2)
+            candidates = []  # (query, digest, size) of the long sentences that say a query as well
+            for tables_of, alive, _ in self._tables():
+                at, longs = _lookup(tables_of.posting_term, tables_of.posting_long, rarest)
+                query, longs, times = _distinct(owner[at], longs, counts=True)
+                query, longs = query[times >= 2], longs[times >= 2]
+                if alive is not None:
+                    keep = alive[tables_of.long_release[longs]]
+                    query, longs = query[keep], longs[keep]
+                sizes = np.asarray(tables_of.long_size[longs])
+                keep = sizes >= words.sizes[query]
+                query, longs, sizes = query[keep], longs[keep], sizes[keep]
+                keep = (words.held(tables_of, query, longs) >= CONTAINED * words.sizes[query]) \
+                    & (figures.held(tables_of, query, longs) == figures.sizes[query])
+                candidates.append((query[keep], np.asarray(tables_of.long_key[longs[keep]]), sizes[keep]))
+            query = np.concatenate([c[0] for c in candidates])
+            other = np.concatenate([c[1] for c in candidates])
+            size = np.concatenate([c[2] for c in candidates])
+            own = np.fromiter(digests[start:start + _CHUNK], dtype=np.uint64, count=len(chunk))
+            keep = other != own[query]
+            query, other, size = query[keep], other[keep], size[keep]
+            unique, back = np.unique(other, return_inverse=True)
+            holders = self.first_ranks(unique)[back]
+            for q, holder_rank, other_size in zip(query.tolist(), holders.tolist(), size.tolist()):
+                doc_id, source, key = chunk[q]
+                holder = self.by_rank[holder_rank]
+                if holder == doc_id or together(holder, doc_id):
+                    continue
+                if other_size > words.sizes[q] or self.source[holder] < source:
+                    better.add((doc_id, key))
+        return better
+
+
+_CHUNK = 50_000  # sentences looked up at once (what bounds the memory of a large change)
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, asked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every value stored beside each of `asked` in a sorted table: (index in `asked`, value) pairs."""
+    left, right = np.searchsorted(keys, asked, "left"), np.searchsorted(keys, asked, "right")
+    return np.repeat(np.arange(len(asked), dtype=np.int64), right - left), \
+        np.asarray(values[_ranges(left, right)], dtype=np.int64)
+
+
+def _distinct(query: np.ndarray, longs: np.ndarray, counts: bool = False):
+    """The distinct (query, long sentence) pairs, with how many times each came if `counts`."""
+    scale = int(longs.max(initial=0)) + 1
+    found = np.unique(query * scale + longs, return_counts=counts)
+    pairs, times = found if counts else (found, None)
+    out = (pairs // scale, pairs % scale)
+    return out + (times,) if counts else out
+
+
+class _Counts:
+    """How many long sentences of the tables hold a term."""
+
+    def __init__(self, tables):
+        self.tables = [t for t, _, _ in tables]
+
+    def of(self, terms: np.ndarray) -> np.ndarray:
+        return sum((t.term_counts(terms) for t in self.tables), np.zeros(len(terms), dtype=np.int64))
+
+
+@dataclass(slots=True)
+class _Terms:
+    """Term sets asked at once (each sorted and unique), flattened: what tells how many of a set's
+    terms a long sentence holds, for many (set, sentence) pairs in one pass."""
+    sets: list[np.ndarray]
+    sizes: np.ndarray
+    vocabulary: np.ndarray  # every term of the sets, sorted
+    keys: np.ndarray  # (set, term's place in the vocabulary), sorted, one number each
+
+    @classmethod
+    def of(cls, sets: list[np.ndarray]) -> "_Terms":
+        flat = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint64)
+        vocabulary = np.unique(flat)
+        owner = np.repeat(np.arange(len(sets), dtype=np.int64), [len(s) for s in sets])
+        keys = owner * (len(vocabulary) + 1) + np.searchsorted(vocabulary, flat)
+        return cls(sets, np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets)), vocabulary,
+                   np.sort(keys))
+
+    def held(self, tables_of: RepeatTables, query: np.ndarray, longs: np.ndarray) -> np.ndarray:
+        """How many of set `query[i]`'s terms long sentence `longs[i]` holds, for each i."""
+        if not len(longs):
+            return np.zeros(0, dtype=np.int64)
+        starts, stops = tables_of.long_offsets[longs], tables_of.long_offsets[longs + 1]
+        rows = np.repeat(np.arange(len(longs), dtype=np.int64), stops - starts)
+        terms = np.asarray(tables_of.long_terms[_ranges(starts, stops)])
+        place = np.minimum(np.searchsorted(self.vocabulary, terms), max(len(self.vocabulary) - 1, 0))
+        known = self.vocabulary[place] == terms if len(self.vocabulary) else np.zeros(len(terms), dtype=bool)
+        wanted = query[rows] * (len(self.vocabulary) + 1) + place
+        at = np.minimum(np.searchsorted(self.keys, wanted), max(len(self.keys) - 1, 0))
+        held = known & (self.keys[at] == wanted) if len(self.keys) else known
+        return np.bincount(rows, weights=held, minlength=len(longs)).astype(np.int64)
+
+    def rarest(self, counts: _Counts, how_many: Callable[[int], int]) -> tuple[np.ndarray, np.ndarray]:
+        """Each set's `how_many(its size)` terms held by the fewest long sentences: (terms, set) pairs."""
+        flat = np.concatenate(self.sets) if self.sets else np.zeros(0, dtype=np.uint64)
+        owner = np.repeat(np.arange(len(self.sets), dtype=np.int64), self.sizes)
+        order = np.lexsort((flat, counts.of(flat), owner))
+        place = np.arange(len(flat)) - np.repeat(np.cumsum(self.sizes) - self.sizes, self.sizes)
+        wanted = np.fromiter((how_many(n) for n in self.sizes.tolist()), dtype=np.int64, count=len(self.sizes))
+        keep = order[place < np.repeat(wanted, self.sizes)]
+        return flat[keep], owner[keep]
 
 
 # Stories (qa.reading.stories): releases are compared when they share a key (story_keys) that few

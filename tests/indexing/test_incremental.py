@@ -185,3 +185,64 @@ def test_a_figure_stated_by_more_releases_stops_linking_a_story(tmp_path):
     found = state(live)
     assert found == from_scratch(corpus, tmp_path, "figures")
     assert "oim-gao.txt" not in found["stories"]["copies"]
+
+
+def test_stored_repeats_decide_a_large_change_as_repeats_over_the_whole_corpus():
+    """StoredRepeats decides a change of many releases at once (sorted lookups over every table):
+    its decisions are those of Repeats over the releases after the change, and every release
+    whose decisions the change alters is among those it says are concerned. Releases drawn from
+    sentences that repeat, grow by a few terms, lose one, or state another figure (fixed seed)."""
+    from types import SimpleNamespace
+
+    from qa.indexing.decisions import RepeatTables, StoredRepeats
+    from qa.reading.boilerplate import Analysis, Repeats
+    from qa.reading.chunking import Span
+
+    chance = random.Random(5)
+    words = [f"mot{n}" for n in range(120)] + [str(2000 + n) for n in range(12)]
+    pool = []
+    for _ in range(40):
+        base = chance.sample(words, chance.randint(8, 18))
+        pool.append(base)
+        pool.append(base + chance.sample(words, chance.randint(1, 3)))  # said better: longer
+        pool.append(base[1:])  # a lesser copy
+        pool.append([w if not w.isdigit() else str(int(w) + 1) for w in base])  # another figure
+    sources = {f"r{n:03d}": f"{chance.choice('abcdefgh')}-{n:03d}.txt" for n in range(160)}
+
+    def analysis() -> Analysis:
+        sentences = [tuple(chance.choice(pool)) for _ in range(chance.randint(2, 7))]
+        return Analysis("-", [Span(10 * i, 10 * i + 5) for i in range(len(sentences))], sentences)
+
+    stored = {doc_id: analysis() for doc_id in list(sources)[:120]}
+    segments = [list(stored)[:70], list(stored)[70:]]
+    deleted = set(chance.sample(segments[0], 8))  # deleted by earlier builds
+    before_ids = [i for i in stored if i not in deleted]
+    gone = set(chance.sample(before_ids, 25))
+    changed = set(chance.sample(sorted(gone), 10))  # gone, and back with other text
+    new = {doc_id: analysis() for doc_id in sorted(changed) + list(sources)[120:]}
+    after = {i: stored[i] for i in before_ids if i not in gone} | new
+
+    def repeats(releases: dict) -> Repeats:
+        return Repeats.of((i, sources[i], a) for i, a in releases.items())
+
+    parts = [(RepeatTables.of_rows([stored[i].to_row() for i in ids]),
+              [SimpleNamespace(id=i, source=sources[i]) for i in ids], deleted & set(ids)) for ids in segments]
+    decisions = StoredRepeats(parts, gone, [(i, sources[i], a) for i, a in new.items()])
+    stories = set(chance.sample(sorted(after), 6)) | set(chance.sample(sorted(gone - changed), 2))
+    concerned = decisions.concerned(set(new), [stored[i] for i in sorted(gone)], list(new.values()), stories,
+                                    after.__getitem__)
+    whole_before, whole_after = repeats({i: stored[i] for i in before_ids}), repeats(after)
+    got = decisions.dropped([(i, sources[i], a) for i, a in after.items()])
+    assert got == {i: whole_after.dropped(i) for i in after}
+    moved = {i for i in after if i in new or whole_after.dropped(i) != whole_before.dropped(i)}
+    assert moved <= concerned <= set(after)
+    # The releases Repeats kept release by release says are concerned (the in-memory build's way).
+    firsts = {}
+    for doc_id in sorted(gone):
+        firsts.update((key, whole_before.first.get(key)) for key in whole_before.keys_of(doc_id) if key not in firsts)
+        whole_before.remove(doc_id)
+    for doc_id, found in new.items():
+        firsts.update((key, whole_before.first.get(key)) for key in found.terms if key not in firsts)
+        whole_before.add(doc_id, sources[doc_id], found)
+    assert concerned == whole_before.concerned(set(new), firsts, stories)
+    assert sum(bool(spans) for spans in got.values()) > 40 and len(moved - set(new)) > 5  # the draw decides things
