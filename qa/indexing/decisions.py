@@ -383,10 +383,12 @@ _CHUNK = 50_000  # sentences looked up at once (what bounds the memory of a larg
 
 
 def _lookup(keys: np.ndarray, values: np.ndarray, asked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every value stored beside each of `asked` in a sorted table: (index in `asked`, value) pairs."""
-    left, right = np.searchsorted(keys, asked, "left"), np.searchsorted(keys, asked, "right")
-    return np.repeat(np.arange(len(asked), dtype=np.int64), right - left), \
-        np.asarray(values[_ranges(left, right)], dtype=np.int64)
+    """Every value stored beside each of `asked` in a sorted table: (index in `asked`, value) pairs,
+    in no particular order. Asked in sorted order: each search starts where the last one ended."""
+    order = np.argsort(asked, kind="stable")
+    found = asked[order]
+    left, right = np.searchsorted(keys, found, "left"), np.searchsorted(keys, found, "right")
+    return np.repeat(order, right - left), np.asarray(values[_ranges(left, right)], dtype=np.int64)
 
 
 def _distinct(query: np.ndarray, longs: np.ndarray, counts: bool = False):
