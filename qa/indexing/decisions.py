@@ -136,12 +136,6 @@ def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
         + np.repeat(starts, sizes)
 
 
-def _matching(keys: np.ndarray, values: np.ndarray, key) -> np.ndarray:
-    """The values stored beside `key` in a sorted table."""
-    key = np.uint64(key)
-    return np.asarray(values[np.searchsorted(keys, key, "left"):np.searchsorted(keys, key, "right")])
-
-
 class RepeatTables:
     """A segment's tables, memory-mapped (a build reads only the rows its questions touch); or the
     same tables of the releases a build adds, in memory (`of_rows`)."""
@@ -191,12 +185,19 @@ class _Holders:
         self.new_holders: dict[int, set[str]] = defaultdict(set)
 
     def holders(self, digest_of: int, state: str = "after") -> set[str]:
-        found = set()
+        return self.holders_of(np.asarray([digest_of], dtype=np.uint64), state)[0]
+
+    def holders_of(self, digests: np.ndarray, state: str = "after") -> list[set[str]]:
+        """The holders of each of `digests`, looked up at once in each stored table."""
+        found: list[set[str]] = [set() for _ in range(len(digests))]
         for part in self.parts:
             alive = part.before if state == "before" else part.after
-            found.update(part.ids[p] for p in part.tables.holders(digest_of) if alive[p])
+            query, release = _lookup(part.tables.key, part.tables.key_release, digests)
+            for q, p in zip(query[alive[release]].tolist(), release[alive[release]].tolist()):
+                found[q].add(part.ids[p])
         if state == "after":
-            found |= self.new_holders.get(digest_of, set())
+            for holders, digest_of in zip(found, digests.tolist()):
+                holders |= self.new_holders.get(digest_of, set())
         return found
 
 
@@ -480,10 +481,7 @@ class StoryKeys:
 
     def __init__(self, folder: Path):
         self.key = np.load(folder / STORY_FOLDER / "key.npy", allow_pickle=False, mmap_mode="r")
-        self.release = np.load(folder / STORY_FOLDER / "release.npy", allow_pickle=False, mmap_mode="r")
-
-    def holders(self, digest_of: int) -> np.ndarray:
-        return _matching(self.key, self.release, digest_of)
+        self.key_release = np.load(folder / STORY_FOLDER / "release.npy", allow_pickle=False, mmap_mode="r")
 
 
 def updated_stories(previous: Stories, parts, gone: set[str], new: list, keys_before: Callable[[str], list],
@@ -510,10 +508,12 @@ def updated_stories(previous: Stories, parts, gone: set[str], new: list, keys_be
     for found in keys.values():
         affected.update(found)
     pairs = set()
-    for digest_of, kind in affected.items():
-        for state in ("before", "after"):
-            found = stored.holders(digest_of, state)
-            if 1 < len(found) <= shared_limit(kind):
+    digests = np.fromiter(affected, dtype=np.uint64, count=len(affected))
+    for state in ("before", "after"):
+        for digest_of, found in zip(affected, stored.holders_of(digests, state)):
+            if state == "after":
+                counts[digest_of] = len(found)
+            if 1 < len(found) <= shared_limit(affected[digest_of]):
                 pairs.update(combinations(sorted(found), 2))
     links = previous.links or {"copies": [], "superseded": []}
     copies = [pair for pair in links["copies"] if tuple(pair) not in pairs and not set(pair) & gone]
