@@ -60,10 +60,9 @@ PASSAGE_WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
 MAX_FALSE_ABSTENTION = 0.02
 FOLDS = 5
 CARDS = 5  # citations a reader sees by default (Settings.k)
-# Sets written from the corpora by helpers that read only the corpus (`--held-out`, or `--sets` to
-# train on them): over which development set's corpus each is asked, and its file. The shipped
-# model trains on blind to blind 5 (with seeds and iom-real dev); blind 6, blind 7, the seeds'
-# and the Service-Public blind sets are never trained on.
+# Sets written by helpers that read only the corpus, never trained on by the shipped model
+# (`--held-out`; `--sets` can train on them, to measure what more questions would give): over
+# which development set's corpus each is asked, and its file.
 BLIND = {"seeds-blind": ("seeds", ROOT / "benchmarks" / "questions-seeds-blind.jsonl"),
          "iom-blind": ("iom", ROOT / "benchmarks" / "questions-iom-blind.jsonl"),
          **{f"iom-blind{n}": ("iom", ROOT / "benchmarks" / f"questions-iom-blind{n}.jsonl") for n in range(2, 8)},
