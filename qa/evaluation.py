@@ -71,9 +71,13 @@ def read_questions(path: str | Path) -> list[Question]:
     return questions
 
 
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
+
+
 def _squeeze(text: str) -> str:
-    """Text compared for containment: folded, one space for any run of white space."""
-    return re.sub(r"\s+", " ", fold(text)).strip()
+    """Text compared for containment: folded, one apostrophe for all (« l’Italie » is « l'Italie »),
+    one space for any run of white space."""
+    return re.sub(r"\s+", " ", fold(text).translate(_APOSTROPHES)).strip()
 
 
 def is_document(document: Document, name: str) -> bool:
@@ -88,8 +92,8 @@ def contains(text: str, answer: str) -> bool:
 
 
 def answer_span(document: Document, answer: str) -> tuple[int, int] | None:
-    """Where the gold answer is in the document's text (white space and accents aside), if it is."""
-    pattern = r"\s+".join(re.escape(word) for word in answer.split())
+    """Where the gold answer is in the document's text (white space and apostrophes aside), if it is."""
+    pattern = r"\s+".join(re.escape(word.translate(_APOSTROPHES)).replace("'", "['’‘ʼ`]") for word in answer.split())
     match = re.search(pattern, document.text)
     return (match.start(), match.end()) if match else None
 

@@ -25,7 +25,7 @@ from ..indexing.store import StoredIndex
 from ..reading.chunking import sentence_spans
 from ..reading.entities import entities
 from ..reading.lexical import FUZZY_MIN_LENGTH, FUZZY_SIMILARITY, terms
-from .questions import answer_type, holds, is_english, specific_terms
+from .questions import answer_type, focus_terms, holds, is_english, specific_terms
 from .search import Hit
 
 MODEL_PATH = Path(__file__).with_name("evidence_model.json")
@@ -37,7 +37,7 @@ FEATURES = ("sentence_dense", "sentence_dense_gap", "coverage", "coverage_gap", 
             "window_coverage", "window_gain", "previous_dense", "window_typed", "document_coverage",
             "document_missing", "year_missing", "unit_missing", "counted", "dateline_long", "type_role",
             "follows", "named_missing", "named_window_missing", "dense_lift", "english", "year_conflict",
-            "place_conflict")
+            "place_conflict", "focus_coverage", "focus_window")
 # What the confidence shown to a reader (and compared with the abstention threshold) reads: the
 # passage's best sentence probability, its margin over the best other passage, and that
 # sentence's features that say whether the question can be answered at all.
@@ -247,6 +247,9 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
     question_terms = list(dict.fromkeys(terms(question)))
     weighted = [(term, weight(term)) for term in question_terms]
     total = sum(w for _, w in weighted)
+    # what the question asks about (« quel bailleur », « combien de familles »): the answer holds it
+    focus = [(term, weight(term)) for term in focus_terms(question)]
+    focus_total = sum(w for _, w in focus)
     kind = answer_type(question)
     raw = []  # (candidate position, start, end, terms, entities, vector)
     passage_terms: list[set[str]] = []
@@ -385,6 +388,8 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             # sentence names a place the question does not
             float(named_window > 0 and any(label == "LOC" and not (set(_entity_terms(text)) & asked_terms)
                                              for label, text in names)),
+            # what the question asks about, in the sentence and in its window
+            _coverage(focus, focus_total, set(raw[i][3]), near), _coverage(focus, focus_total, in_window, near),
         )
         out.append(Evidence(position, start, end, features))
     return out

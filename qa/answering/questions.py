@@ -176,6 +176,47 @@ def specific_terms(question: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+
+# The words a question asks about: after its interrogative, up to the verb, the comma or a few
+# words (« quel bailleur a financé » → bailleur, « à combien de familles déplacées » → familles
+# déplacées, « quelle est la toute première étape du parcours » → première étape). A long
+# question restates what it is about (« … la cérémonie où 202 migrants ont reçu leurs kits »):
+# the sentence that restates it holds most of its terms, the one that answers holds these.
+_FOCUS = re.compile(r"\b(?:quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s|combien|comment s'appel\w*|"
+                    r"qui (?:est|etait|sont|etaient)|what|which|how (?:many|much))\b"
+                    r"(?: (?:est|etait|sont|etaient|a ete|ont ete|is|was|are|were)\b)?"
+                    r"(?: (?:(?:le|la|les|de|du|des|un|une|the|of)\b|l'|d'))*[ ']?([^,;:?!.()«»\"]*)")
+# A word that ends the asked phrase: a verb or a pronoun that starts the rest of the question (a
+# number does too: « combien de familles correspondent les 58 985 personnes »).
+_FOCUS_ENDS = frozenset("a ont est sont etait etaient avait avaient sera seront se s' ce ces cette cet il ils elle "
+                        "elles on y ne n' qui que qu' dont ou lors pendant selon does did do has have had".split())
+FOCUS_WORDS = 4
+
+
+def focus_terms(question: str) -> list[str]:
+    """The index terms of what a question asks about (after « quel », « combien de »…; none for
+    « qui », « où », « pourquoi » without a noun after them), in order, once each. Read on the
+    folded question, taken from the question as typed (« localité » is not stemmed as « localite »)."""
+    folded, where = [], []  # the folded question, and where each of its characters comes from
+    for at, character in enumerate(question):
+        found = _folded(character)
+        folded.append(found)
+        where.extend([at] * len(found))
+    match = _FOCUS.search("".join(folded))
+    if not match or match.start(1) == match.end(1):
+        return []
+    asked = question[where[match.start(1)]:where[match.end(1) - 1] + 1]
+    words: list[str] = []
+    for word in re.findall(r"[\w'’-]+", asked):
+        plain = _folded(word)
+        # a subject after the asked noun (« combien de migrants l'OIM a-t-elle… »), a verb « a-t-il »
+        subject = plain[:2] == "l'" and bool(words) and _folded(words[-1]) not in ("de", "du", "des", "a", "par")
+        if plain in _FOCUS_ENDS or subject or "-t-" in plain or plain[0].isdigit() or len(words) == FOCUS_WORDS:
+            break
+        words.append(word)
+    return list(dict.fromkeys(terms(" ".join(words))))
+
+
 # A sentence that opens by pointing back at the one before it (a pronoun, a demonstrative, a
 # possessive, « Parmi eux », « Dont »): it goes on with that sentence's subject, so an answer that
 # starts there often ends here (« Une PMSMP … peut être effectuée … Elle permet à un salarié … »).

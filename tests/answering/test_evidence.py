@@ -8,7 +8,7 @@ import pytest
 from conftest import SEGOU
 from qa.answering.evidence import (CONFIDENCE_FEATURES, FEATURES, EvidenceModel, MODEL_PATH, confidence_rows,
                                    gather, matrix)
-from qa.answering.questions import answer_type, holds
+from qa.answering.questions import answer_type, focus_terms, holds
 from qa.answering.search import Filter
 from qa.indexing.postings import Lexical, Postings
 from qa.reading.lexical import terms
@@ -147,6 +147,41 @@ def test_the_answer_after_the_sentence_that_sets_out_the_question(assistant):
                 if documents[hits[e.hit].passage.doc_id].text[e.start:e.end].startswith("La cérémonie a été présidée")]
     assert presided and presided[0][at["follows"]] > 0.3
 
+
+
+@pytest.mark.parametrize("question,focus", [
+    ("Quel bailleur a financé la formation de quatre jours organisée à Bamako ?", "bailleur"),
+    ("À combien de familles déplacées correspond l'aide apportée par l'OIM ?", "familles déplacées correspond"),
+    ("Combien de migrants l'OIM a-t-elle secourus dans le désert ?", "migrants"),
+    ("quelle est la toute premiere etape du parcours de reintegration ?", "toute premiere etape"),
+    ("Quel responsable de l'OIM, coordonnateur du projet, s'est exprimé ?", "responsable OIM"),
+    ("Quelle somme d'argent l'OIM remet-elle à chaque migrant ?", "somme argent"),
+    ("De quelle localité est originaire Ali Sangho ?", "localité"),
+    ("Pourquoi l'aide au retour a-t-elle été suspendue ?", ""),
+])
+def test_what_a_question_asks_about(question, focus):
+    """The words after the interrogative, up to the verb, the comma, a subject or four words."""
+    assert focus_terms(question) == terms(focus)
+
+
+def test_the_sentence_that_holds_what_is_asked_about(assistant):
+    """A question that restates its release (the day, Ségou) and asks which minister presided: a
+    sentence holds what is asked about when it names a minister (the one saying who presided
+    does), whatever else of the question it restates."""
+    question = "Quel ministre a présidé la cérémonie de la Journée internationale des migrants du 18 décembre à Ségou ?"
+    assert focus_terms(question) == terms("ministre")
+    hits, vector = assistant._first_stage(question, 10, None, {}, None)
+    evidence = gather(question, vector, hits, assistant.index, assistant.term_weights)
+    x = matrix(evidence)
+    at = {name: FEATURES.index(name) for name in ("focus_coverage", "focus_window", "coverage")}
+    assert np.all(x[:, at["focus_window"]] >= x[:, at["focus_coverage"]] - 1e-9)
+    text = [assistant.index.documents[hits[e.hit].passage.doc_id].text[e.start:e.end] for e in evidence]
+    assert [row[at["focus_coverage"]] for row in x] == [float("ministr" in terms(t)) for t in text]
+    presided = [row for row, t in zip(x, text) if t.startswith("La cérémonie a été présidée")]
+    assert presided and presided[0][at["focus_coverage"]] == 1.0
+    # the lede restates more of the question, and holds nothing of what it asks about
+    restating = max(zip(x[:, at["coverage"]], x[:, at["focus_coverage"]]))
+    assert restating[0] > presided[0][at["coverage"]] and restating[1] == 0.0
 
 def test_the_shipped_model_reads_the_features_the_code_computes():
     model = EvidenceModel.load(MODEL_PATH)

@@ -180,3 +180,15 @@ def test_seed_question_set_meets_its_targets(assistant):
     # on fewer unanswerable seed questions than the old 2/3 (README, « Quality »).
     assert metrics["abstention"]["recall"] >= 0.5
     assert metrics["abstention"]["answerable_abstained"] <= 0.05
+
+
+def test_an_answer_is_found_whatever_its_apostrophes():
+    """A question file typed with straight apostrophes still finds its answer in a release typed
+    with curly ones (« l’Italie »), in the passage and in the document."""
+    from qa.evaluation import answer_span, contains
+    from qa.reading.documents import Document
+    text = "Un centre de 80 lits, construit avec l’appui de l’Italie."
+    assert contains(text, "appui de l'Italie") and contains(text.replace("’", "'"), "appui de l’Italie")
+    document = Document(id="gao.txt", source="gao.txt", text=text, title=None, date=None, place=None, sha256="-")
+    assert answer_span(document, "appui de l'Italie") == (text.index("appui"), len(text) - 1)
+    assert not contains(text, "appui de la France")
