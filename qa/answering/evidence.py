@@ -358,7 +358,8 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
         after_body = 0 <= breaks[document.id] < start
         window_terms, previous_dense = windows.before(i)
         dateline = _DATELINE.match(text)
-        with_sentence = window_terms | set(raw[i][3])  # the window and the sentence itself
+        own_terms = set(raw[i][3])
+        with_sentence = window_terms | own_terms  # the window and the sentence itself
         in_window = with_sentence | headers[document.id]
         window = _coverage(weighted, total, in_window, near)
         features = (
@@ -389,7 +390,7 @@ def gather(question: str, question_vector: np.ndarray | None, hits: list[Hit], i
             float(named_window > 0 and any(label == "LOC" and not (set(_entity_terms(text)) & asked_terms)
                                              for label, text in names)),
             # what the question asks about, in the sentence and in its window
-            _coverage(focus, focus_total, set(raw[i][3]), near), _coverage(focus, focus_total, in_window, near),
+            _coverage(focus, focus_total, own_terms, near), _coverage(focus, focus_total, in_window, near),
         )
         out.append(Evidence(position, start, end, features))
     return out

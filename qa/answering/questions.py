@@ -176,7 +176,6 @@ def specific_terms(question: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-
 # The words a question asks about: after its interrogative, up to the verb, the comma or a few
 # words (« quel bailleur a financé » → bailleur, « à combien de familles déplacées » → familles
 # déplacées, « quelle est la toute première étape du parcours » → première étape). A long

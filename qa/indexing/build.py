@@ -206,13 +206,11 @@ def _decided_from_segments(before: "Previous", analyses: Mapping[str, Analysis],
     stored = StoredRepeats(before.parts(), set(gone), [(d.id, d.source, analyses[d.id]) for d in new])
     concerned = stored.concerned({d.id for d in new}, [before.analysis(doc_id) for doc_id in gone],
                                  [analyses[d.id] for d in new], stories_changed, analyses.__getitem__)
-    decided: dict[str, list[Span]] = {}
+    # What every concerned release leaves out, decided at once.
+    decided = stored.dropped([(doc_id, stored.source[doc_id], analyses[doc_id]) for doc_id in sorted(concerned)],
+                             told.together)
 
     def dropped(document: Document) -> list[Span]:
-        # Decided for every release concerned at once, on the first one asked for.
-        if not decided:
-            decided.update(stored.dropped([(doc_id, stored.source[doc_id], analyses[doc_id])
-                                           for doc_id in sorted(concerned)], told.together))
         return decided[document.id]
     return concerned, dropped
 

@@ -148,7 +148,6 @@ def test_the_answer_after_the_sentence_that_sets_out_the_question(assistant):
     assert presided and presided[0][at["follows"]] > 0.3
 
 
-
 @pytest.mark.parametrize("question,focus", [
     ("Quel bailleur a financé la formation de quatre jours organisée à Bamako ?", "bailleur"),
     ("À combien de familles déplacées correspond l'aide apportée par l'OIM ?", "familles déplacées correspond"),
@@ -182,6 +181,7 @@ def test_the_sentence_that_holds_what_is_asked_about(assistant):
     # the lede restates more of the question, and holds nothing of what it asks about
     restating = max(zip(x[:, at["coverage"]], x[:, at["focus_coverage"]]))
     assert restating[0] > presided[0][at["coverage"]] and restating[1] == 0.0
+
 
 def test_the_shipped_model_reads_the_features_the_code_computes():
     model = EvidenceModel.load(MODEL_PATH)
