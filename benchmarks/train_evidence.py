@@ -65,7 +65,7 @@ CARDS = 5  # citations a reader sees by default (Settings.k)
 # which development set's corpus each is asked, and its file.
 BLIND = {"seeds-blind": ("seeds", ROOT / "benchmarks" / "questions-seeds-blind.jsonl"),
          "iom-blind": ("iom", ROOT / "benchmarks" / "questions-iom-blind.jsonl"),
-         **{f"iom-blind{n}": ("iom", ROOT / "benchmarks" / f"questions-iom-blind{n}.jsonl") for n in range(2, 8)},
+         **{f"iom-blind{n}": ("iom", ROOT / "benchmarks" / f"questions-iom-blind{n}.jsonl") for n in range(2, 9)},
          "spf-blind2": ("spf", ROOT / "benchmarks" / "questions-spf-blind2.jsonl"),
          "spf-blind3": ("spf", ROOT / "benchmarks" / "questions-spf-blind3.jsonl")}
 # More development questions over a set's corpus, for training (`--sets seeds,iom,iom-abstain`):
