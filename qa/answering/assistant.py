@@ -1,13 +1,14 @@
 """The assistant: an open index and its encoder, answering questions with citations."""
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from ..indexing import store
+from ..indexing import preload, store
 from . import timeline
 from .answer import Answer, Ranked, compose
 from .evidence import EvidenceModel, confidence_rows, default_model, gather, matrix
@@ -58,6 +59,7 @@ class Assistant:
         self.lexical = index.lexical
         self.term_weights = index.lexical.weight
         self.stories = Stories.from_dict(index.stories)
+        self.preloading: threading.Thread | None = None  # see `open`
 
     @classmethod
     def open(cls, index: str | Path | None = None, encoder: Encoder | None = None,
@@ -75,7 +77,10 @@ class Assistant:
             model = settings.model if settings.model != DEFAULT_MODEL else built["model"]
             backend = settings.backend if settings.backend != "auto" else built["backend"]
             encoder = load_encoder(model, backend)
-        return cls(store.load(settings.index, encoder.info), encoder, settings)
+        assistant = cls(store.load(settings.index, encoder.info), encoder, settings)
+        # The pages questions read at random, read ahead in the background (preload.py).
+        assistant.preloading = preload.start([segment.path for segment in assistant.index.segments])
+        return assistant
 
     @property
     def passage_count(self) -> int:
