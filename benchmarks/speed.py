@@ -401,21 +401,33 @@ def replica(index: str, corpus: str, seconds: float) -> None:
     """A reader: asks in a loop through the service, printing each build it answers from."""
     from qa.service import Service
     service = Service(Settings.from_env(corpus=corpus, index=index))
-    asked, seen, deadline, turn = questions(20), None, time.monotonic() + seconds, 0
+    asked, seen, deadline, turn, longest = questions(20), None, time.monotonic() + seconds, 0, 0.0
     while time.monotonic() < deadline:
+        started = time.perf_counter()
         service.ask(asked[turn % len(asked)])
+        build = _answering(service)  # (where an older checkout's service opens a new build)
+        if seen is not None:  # the longest question since the first build answered (its open excluded)
+            longest = max(longest, (time.perf_counter() - started) * 1000)
         turn += 1
-        build = str(service.assistant().index.path)
         if build != seen:
-            print(json.dumps({"t": time.time(), "build": build}), flush=True)
+            print(json.dumps({"t": time.time(), "build": build, "longest_ms": longest}), flush=True)
             if seen is not None:
                 return
             seen = build
 
 
-def replica_pickup(settings: Settings) -> float:
+def _answering(service) -> str:
+    """The build a service's questions are answered from (an older checkout's has no `wait`)."""
+    try:
+        return str(service.assistant(wait=False).index.path)
+    except TypeError:
+        return str(service.assistant().index.path)
+
+
+def replica_pickup(settings: Settings) -> tuple[float, float]:
     """Seconds from the commit of a build by a third process (`qa index`) to both readers answering
-    from it (the later of the two)."""
+    from it (the later of the two), and the longest question either reader answered meanwhile (ms,
+    from their first answer on: the build beside them, and their pick-up, included)."""
     readers = [subprocess.Popen([sys.executable, __file__, "replica", "--index", str(settings.index), "--corpus",
                                  str(settings.corpus), "--code", str(CODE)], stdout=subprocess.PIPE, text=True)
                for _ in range(2)]
@@ -428,7 +440,7 @@ def replica_pickup(settings: Settings) -> float:
         committed = os.stat(settings.index / "CURRENT").st_mtime
         seen = [json.loads(reader.stdout.readline()) for reader in readers]
         assert all(s["build"] != f["build"] for s, f in zip(seen, first)), (first, seen)
-        return max(s["t"] for s in seen) - committed
+        return max(s["t"] for s in seen) - committed, max(s["longest_ms"] for s in seen)
     finally:
         for reader in readers:
             reader.kill()
@@ -458,7 +470,7 @@ def scale(size: int) -> dict:
     if run.wait():
         raise SystemExit(f"scale-run failed (exit {run.returncode})")
     result = json.loads(lines[-1])
-    result["replica_pickup_s"] = replica_pickup(settings)
+    result["replica_pickup_s"], result["replica_longest_ask_ms"] = replica_pickup(settings)
     for name, value in result.items():
         print(f"   {name:<24} {value:.3f}" if isinstance(value, float) else f"   {name:<24} {value}")
     return result

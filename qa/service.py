@@ -135,8 +135,10 @@ class Received:
 class Service:
     """The assistant shared by every caller, following the live build.
 
-    Questions are answered by the build that is live when they arrive; a new build (from here or
-    from `python -m qa index` in another process) is picked up by the next question, no restart.
+    A build made here answers the questions asked once it returns (its releases are asked about at
+    once); a build made by `python -m qa index` in another process is opened beside, in the
+    background, by the first question that sees it, while the build before answers: no restart, and
+    no question waits for an open.
     """
 
     def __init__(self, settings: Settings, assistant: Assistant | None = None, access: Access | None = None):
@@ -151,17 +153,59 @@ class Service:
         self.last_report: str = ""
         self._report_build: Path | None = None  # the build `last_report` describes
         self._feedback: FeedbackLog | None = None
+        self._opening: threading.Thread | None = None  # a build that went live elsewhere, being opened
+        self._unopenable: Path | None = None  # a live build that could not be opened
 
     # Questions ---------------------------------------------------------------------------------
 
-    def assistant(self) -> Assistant:
-        """The assistant over the live build (reopened when another build went live)."""
+    def assistant(self, wait: bool = True) -> Assistant:
+        """The assistant over the live build (reopened when another build went live).
+
+        wait=False (questions): a build that went live elsewhere (`python -m qa index` in another
+        process) is opened in the background while the build before it goes on answering, so that
+        no question waits for an open (1 to 2 s at a million passages); the first open waits."""
         with self._lock:
             live = store.current_build(self.settings.index)
-            if self._assistant is None or self._assistant.index.path != live:
-                encoder = self._assistant.encoder if self._assistant is not None else self._encoder
-                self._assistant = Assistant.open(settings=self.settings, encoder=encoder)
-            return self._assistant
+            current = self._assistant
+            if current is not None and current.index.path == live:
+                return current
+            if current is None or wait:
+                self._assistant = Assistant.open(settings=self.settings, encoder=self._encoder_now())
+                return self._assistant
+            if self._opening is None and live != self._unopenable:
+                self._opening = threading.Thread(target=self._pick_up, args=(live,), name="qa-pick-up", daemon=True)
+                self._opening.start()
+            return current
+
+    def _encoder_now(self) -> Encoder | None:
+        return self._assistant.encoder if self._assistant is not None else self._encoder
+
+    def _pick_up(self, live: Path | None) -> None:
+        """Open the live build beside the one answering, then answer from it. A build that cannot
+        be opened is said once in the log and not tried again; the one before goes on answering."""
+        try:
+            opened = Assistant.open(settings=self.settings, encoder=self._encoder_now())
+        except QAError as error:
+            print(f"Nouvelle indexation illisible, la précédente continue de répondre (new build unreadable, "
+                  f"the previous one still answers) : {error}", file=sys.stderr, flush=True)
+            opened = None
+        with self._lock:
+            if opened is None:
+                self._unopenable = live
+            elif self._assistant is None or opened.index.path.name > self._assistant.index.path.name:
+                self._assistant = opened
+            self._opening = None
+
+    def _reopen(self) -> None:
+        """Answer from the live build now (after a build made here: its releases are asked about at
+        once), opened before the switch so that questions meanwhile keep their answers."""
+        try:
+            opened = Assistant.open(settings=self.settings, encoder=self._encoder_now())
+        except QAError:
+            return  # said by the next call that waits for it
+        with self._lock:
+            if self._assistant is None or opened.index.path.name >= self._assistant.index.path.name:
+                self._assistant = opened
 
     def ask(self, question: str, k: int | None = None, where: Filter | None = None,
             mode: str | None = None, id: str | None = None, history: list | None = None,
@@ -174,17 +218,18 @@ class Service:
         question names (« en 2022 ») filters by release date (Answer.filters); False drops it."""
         if question is not None and not isinstance(question, str):
             raise QAError(BAD_QUESTION)
+        assistant = self.assistant(wait=False)
         if not history:
-            return self.assistant().ask(question, k=passages_wanted(k), where=where, mode=mode, id=id,
-                                        use_question_dates=use_question_dates)
-        return conversation.answer(self.assistant(), question, conversation.turns(history), k=passages_wanted(k),
+            return assistant.ask(question, k=passages_wanted(k), where=where, mode=mode, id=id,
+                                 use_question_dates=use_question_dates)
+        return conversation.answer(assistant, question, conversation.turns(history), k=passages_wanted(k),
                                    where=where, mode=mode, id=id, use_question_dates=use_question_dates)
 
     def documents_of(self, answer: Answer) -> dict:
         """The releases an answer cites (to show them whole), from the build that answered."""
         if not answer.citations:
             return {}
-        documents = self.assistant().index.documents
+        documents = self.assistant(wait=False).index.documents  # the build that answered, as a rule
         return {c.doc_id: documents[c.doc_id] for c in answer.citations if c.doc_id in documents}
 
     # Builds ------------------------------------------------------------------------------------
@@ -220,7 +265,9 @@ class Service:
                 deadline = time.monotonic() + WAIT_FOR_BUILD_SECONDS
                 while True:
                     try:
-                        return run()
+                        report = run()
+                        self._reopen()
+                        return report
                     except BuildRunningError:
                         if not wait or time.monotonic() > deadline:
                             raise

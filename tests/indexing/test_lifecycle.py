@@ -247,6 +247,37 @@ def test_upload_then_ask_in_the_running_service(corpus_settings, e5, tmp_path):
     assert ["Des jardins pour Kayes", "2025-04-04", "Kayes", "kayes.txt"] in [row[:4] for row in service.releases()]
 
 
+def _opened_beside(service: Service) -> None:
+    opening = service._opening  # None once done: a small build opens in a few milliseconds
+    if opening is not None:
+        opening.join(timeout=60)
+
+
+def test_a_build_made_elsewhere_is_opened_beside_while_the_previous_one_answers(corpus_settings, e5, capsys):
+    """A reader never waits for an open: the build before answers until the new one is open; a new
+    build that cannot be opened is said once and the one before goes on answering."""
+    build_index(corpus_settings, e5)
+    service = Service(corpus_settings)
+    service._encoder = e5
+    question = "Combien de jardins maraîchers à Kayes ?"
+    before = service.ask(question)
+    assert "kayes.txt" not in [c.source for c in before.citations]
+    write(corpus_settings.corpus, "kayes.txt", NEW_RELEASE)
+    build_index(corpus_settings, e5)  # as `python -m qa index` in another process would
+    assert "kayes.txt" not in [c.source for c in service.ask(question).citations]  # at once, from the build before
+    _opened_beside(service)
+    assert service.ask(question).citations[0].source == "kayes.txt"
+
+    (corpus_settings.corpus / "kayes.txt").unlink()
+    build_index(corpus_settings, e5)
+    broken = store.current_build(corpus_settings.index)
+    (broken / "manifest.json").write_text("{", encoding="utf-8")
+    assert service.ask(question).citations[0].source == "kayes.txt"
+    _opened_beside(service)
+    assert service.ask(question).citations[0].source == "kayes.txt" and service._opening is None
+    assert capsys.readouterr().err.count("Nouvelle indexation illisible") == 1
+
+
 def test_watch_follows_the_corpus(corpus_settings, e5):
     build_index(corpus_settings, e5)
     process = subprocess.Popen([sys.executable, "-m", "qa", "index", "--watch", "--interval", "0.3", "--corpus",
