@@ -1,15 +1,18 @@
 """The files questions read at random, read into the system's file cache ahead of the questions.
 
-A build's FAISS indexes and sentence vectors are memory-mapped, not read at open: opening stays
-fast, but the first questions of a process fault their pages in from disk one at a time (at one
-million passages, asked right after a cold start: 468 / 1,594 ms p50 / p95 instead of about
-110 / 400 ms once these pages are cached; `benchmarks/speed.py scale`). A background thread reads
-them once, sequentially, most-read first: each segment's FAISS index (every dense search walks
-it), then its sentence vectors (each question reads those of its 30 candidate passages), up to
-half of the machine's memory (the files beyond are left to be read on demand), so that a corpus
-larger than memory does not push everything else out of the cache (Lucene's `MMapDirectory.setPreload`, Elasticsearch's `index.store.preload`).
-A segment is read once per process: a reader picking up a new build reads only its new segments.
-`QA_PRELOAD=0` turns it off.
+A build's FAISS indexes, sentence vectors and texts are memory-mapped, not read at open: opening
+stays fast, but the first questions of a process fault their pages in from disk one at a time. A
+background thread reads them once, sequentially, most-read first: the offsets of the rows (tiny),
+each segment's FAISS index (every dense search walks it), the passages' and sentences' rows (each
+question reads about 100 passages and 300 sentences), then the sentence vectors (those of its 30
+candidate passages). It stops at a share of the machine's memory (`QA_PRELOAD`, default 0.5; a
+file that does not fit is left to be read on demand), so that a corpus larger than memory does not
+push everything else out of the cache (Lucene's `MMapDirectory.setPreload`, Elasticsearch's
+`index.store.preload`). A file is read once per process: a reader picking up a new build reads only
+its new segments (the others are hard links). `QA_PRELOAD=0` turns it off.
+
+At one million passages (`benchmarks/speed.py scale`, the index's pages evicted first), ask p50 /
+p95: 419 / 1,336 ms without preloading; 73 / 126 ms once these files (18.3 GB) are read.
 """
 from __future__ import annotations
 
@@ -18,16 +21,24 @@ import threading
 from pathlib import Path
 
 # What questions read at random, in the order they are read into the cache.
-PRELOADED = ("dense.faiss", "sentence_vectors.npy")
-MEMORY_SHARE = 0.5  # at most this share of the machine's memory, over every segment this process preloads
+PRELOADED = ("passages.offsets.npy", "sentences.offsets.npy", "documents.offsets.npy", "dense.faiss",
+             "passages.jsonl", "sentences.jsonl", "sentence_vectors.npy")
+MEMORY_SHARE = 0.5  # default share of the machine's memory a build's preloaded files may take
 CHUNK = 8 << 20
 
 _LOCK = threading.Lock()
 _DONE: set[tuple[int, int]] = set()  # (device, inode) of the files already read by this process
 
 
-def enabled() -> bool:
-    return os.environ.get("QA_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
+def share() -> float:
+    """The share of memory preloading may take (QA_PRELOAD: 0 or "off" for none, else 0 to 1)."""
+    said = os.environ.get("QA_PRELOAD", "").strip().lower()
+    if said in ("off", "no", "false"):
+        return 0.0
+    try:
+        return min(max(float(said), 0.0), 1.0) if said else MEMORY_SHARE
+    except ValueError:
+        return MEMORY_SHARE
 
 
 def _memory() -> int:
@@ -39,10 +50,12 @@ def _memory() -> int:
 
 def planned(folders: list[Path], budget: int | None = None) -> list[Path]:
     """The files of a build's segment folders to read, in order (file kind first, then segment),
-    as long as the files so far fit in `budget` bytes (default: MEMORY_SHARE of the memory);
-    those this process already read are counted, not read again."""
-    budget = int(_memory() * MEMORY_SHARE) if budget is None else budget
+    those that fit in `budget` bytes (default: `share()` of the memory); those this process already
+    read are counted, not read again."""
+    budget = int(_memory() * share()) if budget is None else budget
     wanted = []
+    if budget <= 0:
+        return wanted
     with _LOCK:
         for name in PRELOADED:
             for folder in folders:
@@ -52,7 +65,7 @@ def planned(folders: list[Path], budget: int | None = None) -> list[Path]:
                 except OSError:
                     continue
                 if info.st_size > budget:
-                    return wanted
+                    continue
                 budget -= info.st_size
                 key = (info.st_dev, info.st_ino)
                 if key not in _DONE:
@@ -78,8 +91,6 @@ def read(paths: list[Path]) -> int:
 
 def start(folders: list[Path]) -> threading.Thread | None:
     """Preload these segments in a daemon thread (None when off or nothing is left to read)."""
-    if not enabled():
-        return None
     paths = planned(folders)
     if not paths:
         return None

@@ -13,12 +13,20 @@ def test_a_build_is_read_ahead_once_most_read_files_first_within_the_budget(tmp_
                                                                             monkeypatch):
     monkeypatch.setattr(preload, "_DONE", set())
     folders = _segments(seed_settings)
-    dense = [folder / "dense.faiss" for folder in folders]
-    vectors = [folder / "sentence_vectors.npy" for folder in folders]
-    assert preload.planned(folders, budget=sum(p.stat().st_size for p in dense)) == dense  # FAISS first, then no room
-    assert preload.planned(folders, budget=10 ** 12) == vectors  # the FAISS indexes are not read twice
+    first = [folder / name for name in preload.PRELOADED[:preload.PRELOADED.index("dense.faiss") + 1]
+             for folder in folders]
+    rest = [folder / name for name in preload.PRELOADED[len(first) // len(folders):] for folder in folders]
+    assert all(p.stat().st_size for p in first + rest)
+    # the row offsets and the FAISS indexes first; then no room for the rest
+    assert preload.planned(folders, budget=sum(p.stat().st_size for p in first)) == first
+    assert preload.planned(folders, budget=10 ** 12) == rest  # what was read is not read twice
     assert preload.planned(folders, budget=10 ** 12) == []
-    assert preload.read(dense + [tmp_path / "gone.npy"]) == sum(p.stat().st_size for p in dense)  # a removed file skipped
+    assert preload.read(first + [tmp_path / "gone.npy"]) == sum(p.stat().st_size for p in first)  # a removed file skipped
+    monkeypatch.setattr(preload, "_DONE", set())
+    monkeypatch.setenv("QA_PRELOAD", "0")
+    assert preload.planned(folders) == []
+    monkeypatch.setenv("QA_PRELOAD", "0.25")
+    assert preload.share() == 0.25
 
 
 def test_opening_the_assistant_reads_its_build_ahead_unless_turned_off(seed_settings, seed_index, e5, monkeypatch):
