@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+import numpy as np
 
 from ..reading.lexical import terms
 from ..reading.stories import Stories
@@ -125,7 +126,7 @@ def arrange(question: str, ranked: list[Ranked], index, floor: float,
         return ranked, []
     sentences = index.sentences
     row = sentences.row(first.hit.passage.doc_id, first.sentence[0])
-    anchor = None if row is None else sentences.vectors[row]
+    anchor = None if row is None else np.asarray(sentences.vectors[row], dtype=np.float32)
     asked = set(terms(question))
     same = [first]
     for item in ranked[1:]:

@@ -42,6 +42,12 @@ HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 512
 
 
+# Sentence vectors are stored in half precision: the largest file of a build (at a million
+# passages, 13.4 GB in float32), read at random by every question, so it is what must fit in the
+# file cache; e5's cosines move by about 1e-3 (segments written before hold float32 and are read as
+# they are). Passage vectors stay float32 (FAISS reads them).
+SENTENCE_VECTOR_DTYPE = np.float16
+
 @dataclass(slots=True)
 class Bundle:
     """All a segment stores of one release."""
@@ -107,7 +113,7 @@ def write_segment(folder: Path, bundles: Iterable[Bundle], dim: int) -> dict:
         os.fsync(handle.fileno())
     sentence_vectors = np.concatenate([b.sentence_vectors for b in bundles]) if sentences else \
         np.empty((0, dim), dtype=np.float32)
-    save_array(folder / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32))
+    save_array(folder / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=SENTENCE_VECTOR_DTYPE))
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     for path in files:  # those written by FAISS and json too
         sync(path)
@@ -157,7 +163,8 @@ class Segment:
             ("vectors.npy", self.vectors.shape == (passages, dim)),
             ("sentence_columns.npz", self.start.shape == self.end.shape == (sentences,)
              and self.bounds.shape == (count + 1,) and int(self.bounds[-1]) == sentences),
-            ("sentence_vectors.npy", self.sentence_vectors.shape == (sentences, dim)),
+            ("sentence_vectors.npy", self.sentence_vectors.shape == (sentences, dim)
+             and self.sentence_vectors.dtype in (np.float16, np.float32)),
         ) if not ok]
         if problems:
             raise ValueError(f"{folder.name}/{problems[0]} : ne correspond pas au reste du segment "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -160,3 +161,24 @@ def test_old_builds_are_removed_after_the_switch_and_never_a_newer_one(tmp_path)
     (settings.index / "CURRENT").write_text(names[0] + "\n")
     store._remove_old_builds(settings.index)
     assert sorted(p.name for p in (settings.index / "builds").iterdir()) == names
+
+
+def test_sentence_vectors_are_stored_in_half_precision_and_float32_segments_still_answer(tmp_path, e5, monkeypatch):
+    from qa.indexing import segment
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    shutil.copytree(SEED_CORPUS, settings.corpus)
+    build_index(replace(settings, index=tmp_path / "halved"), e5)
+    halved = store.load(tmp_path / "halved")
+    monkeypatch.setattr(segment, "SENTENCE_VECTOR_DTYPE", np.float32)  # a segment written before
+    build_index(settings, e5)
+    monkeypatch.undo()
+    full = store.load(settings.index)
+    assert halved.segments[0].sentence_vectors.dtype == np.float16
+    assert full.segments[0].sentence_vectors.dtype == np.float32
+    assert np.abs(halved.segments[0].sentence_vectors - full.segments[0].sentence_vectors).max() < 2e-3
+    write(settings.corpus, "kayes.txt", "Des jardins pour Kayes\n\n" + KAYES)
+    build_index(settings, e5)
+    mixed = store.load(settings.index)
+    assert [s.sentence_vectors.dtype for s in mixed.segments] == [np.float32, np.float16]
+    answer = Assistant.open(settings=settings, encoder=e5).ask("Combien de jardins maraîchers à Kayes ?")
+    assert answer.citations[0].source == "kayes.txt" and "Quarante" in answer.sentence.text
