@@ -183,26 +183,28 @@ class Service:
     def _pick_up(self, live: Path | None) -> None:
         """Open the live build beside the one answering, then answer from it. A build that cannot
         be opened is said once in the log and not tried again; the one before goes on answering."""
+        opened = None
         try:
             opened = Assistant.open(settings=self.settings, encoder=self._encoder_now())
-        except QAError as error:
+        except (QAError, OSError) as error:
+            message = error if isinstance(error, QAError) else os_error_message(error)
             print(f"Nouvelle indexation illisible, la précédente continue de répondre (new build unreadable, "
-                  f"the previous one still answers) : {error}", file=sys.stderr, flush=True)
-            opened = None
-        with self._lock:
-            if opened is None:
-                self._unopenable = live
-            elif self._assistant is None or opened.index.path.name > self._assistant.index.path.name:
-                self._assistant = opened
-            self._opening = None
+                  f"the previous one still answers) : {message}", file=sys.stderr, flush=True)
+        finally:
+            with self._lock:
+                if opened is None:
+                    self._unopenable = live
+                elif self._assistant is None or opened.index.path.name > self._assistant.index.path.name:
+                    self._assistant = opened
+                self._opening = None
 
     def _reopen(self) -> None:
         """Answer from the live build now (after a build made here: its releases are asked about at
         once), opened before the switch so that questions meanwhile keep their answers."""
         try:
             opened = Assistant.open(settings=self.settings, encoder=self._encoder_now())
-        except QAError:
-            return  # said by the next call that waits for it
+        except (QAError, OSError):
+            return  # said by the next call that waits for it; the build itself is done
         with self._lock:
             if self._assistant is None or opened.index.path.name >= self._assistant.index.path.name:
                 self._assistant = opened

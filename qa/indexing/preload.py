@@ -13,7 +13,7 @@ its new segments (the others are hard links). `QA_PRELOAD=0` turns it off.
 
 At one million passages (the index's pages evicted first, 100 questions), ask p50 / p95: 419 /
 1,336 ms without preloading; 66 / 140 ms once these files are read (18.3 GB with float32 sentence
-vectors, `QA_PRELOAD=0.8`; 11.6 GB with the float16 ones new segments hold).
+vectors, `QA_PRELOAD=0.8`; they would be 11.6 GB with the float16 ones new segments hold).
 """
 from __future__ import annotations
 

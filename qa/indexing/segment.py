@@ -41,12 +41,12 @@ HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 512
 
-
 # Sentence vectors are stored in half precision: the largest file of a build (at a million
 # passages, 13.4 GB in float32), read at random by every question, so it is what must fit in the
 # file cache; e5's cosines move by about 1e-3 (segments written before hold float32 and are read as
 # they are). Passage vectors stay float32 (FAISS reads them).
 SENTENCE_VECTOR_DTYPE = np.float16
+
 
 @dataclass(slots=True)
 class Bundle:
