@@ -28,7 +28,9 @@ from pathlib import Path
 
 from .reading.documents import Document
 from .errors import QAError
-from .reading.lexical import fold
+# One apostrophe for all, as the index's terms read them (lexical.py is part of the text pipeline:
+# renaming it there would make every index re-read its corpus).
+from .reading.lexical import _APOSTROPHES as APOSTROPHES, fold
 from .answering.search import Hit
 
 CUTOFFS = (1, 3, 5, 10)
@@ -71,13 +73,10 @@ def read_questions(path: str | Path) -> list[Question]:
     return questions
 
 
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
-
-
 def _squeeze(text: str) -> str:
     """Text compared for containment: folded, one apostrophe for all (« l’Italie » is « l'Italie »),
     one space for any run of white space."""
-    return re.sub(r"\s+", " ", fold(text).translate(_APOSTROPHES)).strip()
+    return re.sub(r"\s+", " ", fold(text).translate(APOSTROPHES)).strip()
 
 
 def is_document(document: Document, name: str) -> bool:
@@ -93,7 +92,7 @@ def contains(text: str, answer: str) -> bool:
 
 def answer_span(document: Document, answer: str) -> tuple[int, int] | None:
     """Where the gold answer is in the document's text (white space and apostrophes aside), if it is."""
-    pattern = r"\s+".join(re.escape(word.translate(_APOSTROPHES)).replace("'", "['’‘ʼ`]") for word in answer.split())
+    pattern = r"\s+".join(re.escape(word.translate(APOSTROPHES)).replace("'", "['’‘ʼ`]") for word in answer.split())
     match = re.search(pattern, document.text)
     return (match.start(), match.end()) if match else None
 
