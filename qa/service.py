@@ -170,22 +170,29 @@ class Service:
             if current is not None and current.index.path == live:
                 return current
             if current is None or wait:
-                self._assistant = Assistant.open(settings=self.settings, encoder=self._encoder_now())
+                self._assistant = self._open_live()
                 return self._assistant
             if self._opening is None and live != self._unopenable:
                 self._opening = threading.Thread(target=self._pick_up, args=(live,), name="qa-pick-up", daemon=True)
                 self._opening.start()
             return current
 
-    def _encoder_now(self) -> Encoder | None:
-        return self._assistant.encoder if self._assistant is not None else self._encoder
+    def _open_live(self) -> Assistant:
+        """The live build, opened with the encoder already loaded (if any)."""
+        encoder = self._assistant.encoder if self._assistant is not None else self._encoder
+        return Assistant.open(settings=self.settings, encoder=encoder)
+
+    def _switch(self, opened: Assistant) -> None:
+        """Answer from `opened` unless a newer build already answers (the lock held)."""
+        if self._assistant is None or opened.index.path.name >= self._assistant.index.path.name:
+            self._assistant = opened
 
     def _pick_up(self, live: Path | None) -> None:
         """Open the live build beside the one answering, then answer from it. A build that cannot
         be opened is said once in the log and not tried again; the one before goes on answering."""
         opened = None
         try:
-            opened = Assistant.open(settings=self.settings, encoder=self._encoder_now())
+            opened = self._open_live()
         except (QAError, OSError) as error:
             message = error if isinstance(error, QAError) else os_error_message(error)
             print(f"Nouvelle indexation illisible, la précédente continue de répondre (new build unreadable, "
@@ -194,20 +201,19 @@ class Service:
             with self._lock:
                 if opened is None:
                     self._unopenable = live
-                elif self._assistant is None or opened.index.path.name > self._assistant.index.path.name:
-                    self._assistant = opened
+                else:
+                    self._switch(opened)
                 self._opening = None
 
     def _reopen(self) -> None:
         """Answer from the live build now (after a build made here: its releases are asked about at
         once), opened before the switch so that questions meanwhile keep their answers."""
         try:
-            opened = Assistant.open(settings=self.settings, encoder=self._encoder_now())
+            opened = self._open_live()
         except (QAError, OSError):
             return  # said by the next call that waits for it; the build itself is done
         with self._lock:
-            if self._assistant is None or opened.index.path.name >= self._assistant.index.path.name:
-                self._assistant = opened
+            self._switch(opened)
 
     def ask(self, question: str, k: int | None = None, where: Filter | None = None,
             mode: str | None = None, id: str | None = None, history: list | None = None,
